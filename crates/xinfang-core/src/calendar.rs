@@ -220,10 +220,7 @@ fn parse_rows(text: &str) -> (Vec<CalendarEntry>, Vec<(usize, String)>) {
             if names.iter().map(String::as_str).eq(HEADER) {
                 continue;
             }
-            errors.push((
-                line_no,
-                format!("expected the header `{}`", HEADER.join(",")),
-            ));
+            errors.push((line_no, format!("expected the header `{}`", HEADER.join(","))));
             // Still try the line as data: a file without header gets its rows checked too.
             if names.first().is_some_and(|n| n == "date") {
                 continue;
@@ -266,9 +263,7 @@ fn parse_entry(fields: &[String]) -> Result<CalendarEntry, Vec<String>> {
     let kind_text = fields[1].trim();
     let kind = DayKind::parse(&kind_text.to_lowercase());
     if kind.is_none() {
-        problems.push(format!(
-            "kind `{kind_text}` is neither `holiday` nor `workday`"
-        ));
+        problems.push(format!("kind `{kind_text}` is neither `holiday` nor `workday`"));
     }
     if let (Some(d), Some(DayKind::Workday)) = (date, kind)
         && !is_weekend(d)
@@ -347,10 +342,7 @@ mod tests {
     fn national_day_2024() {
         let cal = Calendar::builtin();
         for day in 1..=7 {
-            assert!(
-                !cal.is_working_day(date(2024, 10, day)),
-                "2024-10-0{day} is off"
-            );
+            assert!(!cal.is_working_day(date(2024, 10, day)), "2024-10-0{day} is off");
         }
         assert_eq!(
             cal.entry(date(2024, 10, 1)).map(|e| e.name_zh.as_str()),
@@ -377,10 +369,7 @@ mod tests {
         let cal = Calendar::builtin();
         // 2026-02-15 (Sunday) to 2026-02-23 (Monday) off; Saturdays 02-14 and 02-28 worked.
         for day in 15..=23 {
-            assert!(
-                !cal.is_working_day(date(2026, 2, day)),
-                "2026-02-{day} is off"
-            );
+            assert!(!cal.is_working_day(date(2026, 2, day)), "2026-02-{day} is off");
         }
         assert!(cal.is_working_day(date(2026, 2, 13)));
         assert!(cal.is_working_day(date(2026, 2, 14)));
@@ -478,8 +467,7 @@ mod tests {
 
     #[test]
     fn header_is_required() {
-        let err = Calendar::parse_csv("2027-10-01,holiday,National Day,国庆节,0\n")
-            .expect_err("no header");
+        let err = Calendar::parse_csv("2027-10-01,holiday,National Day,国庆节,0\n").expect_err("no header");
         assert_eq!(err.rows.len(), 1);
         assert_eq!(err.rows[0].0, 1);
         assert!(err.rows[0].1.contains("header"));
@@ -509,18 +497,12 @@ mod tests {
         );
         let err = Calendar::parse_csv("date,kind,name,name_zh,in_lieu\n\"2027-10-01,holiday\n")
             .expect_err("unclosed quote");
-        assert_eq!(
-            err.rows,
-            vec![(2, "a quoted field is not closed".to_string())]
-        );
+        assert_eq!(err.rows, vec![(2, "a quoted field is not closed".to_string())]);
     }
 
     #[test]
     fn day_kind_codes() {
-        assert_eq!(
-            DayKind::parse(DayKind::Workday.code()),
-            Some(DayKind::Workday)
-        );
+        assert_eq!(DayKind::parse(DayKind::Workday.code()), Some(DayKind::Workday));
         assert_eq!(DayKind::parse("weekend"), None);
     }
 }

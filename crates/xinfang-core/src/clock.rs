@@ -50,13 +50,11 @@ impl FixedClock {
     /// `DateTime<Utc>` instead of overflowing.
     pub fn advance(&self, by: Duration) {
         let mut now = self.lock();
-        *now = now
-            .checked_add_signed(by)
-            .unwrap_or(if by < Duration::zero() {
-                DateTime::<Utc>::MIN_UTC
-            } else {
-                DateTime::<Utc>::MAX_UTC
-            });
+        *now = now.checked_add_signed(by).unwrap_or(if by < Duration::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        });
     }
 
     /// The guarded instant. A poisoned lock still holds a valid instant (a `DateTime` cannot be
@@ -150,10 +148,7 @@ mod tests {
 
     #[test]
     fn start_of_local_day_is_sixteen_utc_the_day_before() {
-        assert_eq!(
-            start_of_local_day(date(2024, 10, 1)),
-            utc(2024, 9, 30, 16, 0)
-        );
+        assert_eq!(start_of_local_day(date(2024, 10, 1)), utc(2024, 9, 30, 16, 0));
         assert_eq!(
             local_date(start_of_local_day(date(2024, 10, 1))),
             date(2024, 10, 1)

@@ -466,10 +466,7 @@ pub fn compute(
     let due_date = due_date(start, days, limit, &facts.pauses, cal);
     let due_at = due_date.map(due_instant);
     let warning = Duration::days(i64::from(rules.due_soon_days));
-    let due_soon_at = due_at.map(|at| {
-        at.checked_sub_signed(warning)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    });
+    let due_soon_at = due_at.map(|at| at.checked_sub_signed(warning).unwrap_or(DateTime::<Utc>::MIN_UTC));
     Some(Deadline {
         kind,
         start,
@@ -626,13 +623,7 @@ mod tests {
         );
         // A worked Sunday is a working day: no shift.
         assert_eq!(
-            due_date(
-                sh(2024, 9, 28, 9, 0),
-                1,
-                &Limit::calendar_days(1),
-                &[],
-                &cal
-            ),
+            due_date(sh(2024, 9, 28, 9, 0), 1, &Limit::calendar_days(1), &[], &cal),
             Some(date(2024, 9, 29))
         );
     }
@@ -664,13 +655,7 @@ mod tests {
         let cal = Calendar::builtin();
         // Thu 02-12: Fri 02-13 1, Sat 02-14 (worked) 2, 02-15..23 off, Tue 02-24 3.
         assert_eq!(
-            due_date(
-                sh(2026, 2, 12, 11, 0),
-                3,
-                &Limit::working_days(3),
-                &[],
-                &cal
-            ),
+            due_date(sh(2026, 2, 12, 11, 0), 3, &Limit::working_days(3), &[], &cal),
             Some(date(2026, 2, 24))
         );
     }
@@ -680,10 +665,7 @@ mod tests {
         let cal = Calendar::builtin();
         let start = sh(2024, 9, 21, 10, 0);
         let limit = rules().handling;
-        assert_eq!(
-            due_date(start, 60, &limit, &[], &cal),
-            Some(date(2024, 11, 20))
-        );
+        assert_eq!(due_date(start, 60, &limit, &[], &cal), Some(date(2024, 11, 20)));
         // Paused on 10-10, resumed on 10-15: 10-11..10-15 do not count.
         let pauses = [pause(sh(2024, 10, 10, 14, 0), Some(sh(2024, 10, 15, 9, 0)))];
         assert_eq!(
@@ -756,15 +738,9 @@ mod tests {
         // Registered at 23:00 on Monday 2024-03-04: 1 day is Tuesday 03-05, ending at midnight.
         let start = sh(2024, 3, 4, 23, 0);
         let limit = Limit::calendar_days(1);
-        assert_eq!(
-            due_date(start, 1, &limit, &[], &cal),
-            Some(date(2024, 3, 5))
-        );
+        assert_eq!(due_date(start, 1, &limit, &[], &cal), Some(date(2024, 3, 5)));
         assert_eq!(due_instant(date(2024, 3, 5)), utc(2024, 3, 5, 16, 0));
-        assert_eq!(
-            due_date(start, 0, &limit, &[], &cal),
-            Some(date(2024, 3, 4))
-        );
+        assert_eq!(due_date(start, 0, &limit, &[], &cal), Some(date(2024, 3, 4)));
     }
 
     #[test]
@@ -782,19 +758,10 @@ mod tests {
             Some(date(2024, 3, 19))
         );
         // Pauses are local dates too: paused 16:30 UTC on 03-09 is 03-10 in Shanghai.
-        let pauses = [pause(
-            utc(2024, 3, 9, 16, 30),
-            Some(utc(2024, 3, 10, 17, 0)),
-        )];
+        let pauses = [pause(utc(2024, 3, 9, 16, 30), Some(utc(2024, 3, 10, 17, 0)))];
         // Excluded: 03-11 (resume day, local 03-11 01:00). One day later.
         assert_eq!(
-            due_date(
-                utc(2024, 3, 4, 15, 59),
-                15,
-                &limit.with_pauses(),
-                &pauses,
-                &cal
-            ),
+            due_date(utc(2024, 3, 4, 15, 59), 15, &limit.with_pauses(), &pauses, &cal),
             Some(date(2024, 3, 20))
         );
     }
@@ -820,8 +787,7 @@ mod tests {
             Some(date(2024, 8, 31)).map(|d| cal.next_working_day_on_or_after(d))
         );
         assert_eq!(review.due_date, Some(date(2024, 9, 2))); // 08-31 is a Saturday
-        let recheck =
-            compute(DeadlineKind::RecheckAnswer, &facts, &rules, &cal).expect("requested");
+        let recheck = compute(DeadlineKind::RecheckAnswer, &facts, &rules, &cal).expect("requested");
         assert_eq!(recheck.due_date, Some(date(2024, 10, 16)));
     }
 
@@ -887,10 +853,7 @@ mod tests {
             assess(&d, true, None, sh(2024, 11, 19, 12, 0)).status,
             DeadlineStatus::Paused
         );
-        assert_eq!(
-            assess(&d, true, None, due_at).status,
-            DeadlineStatus::Overdue
-        );
+        assert_eq!(assess(&d, true, None, due_at).status, DeadlineStatus::Overdue);
 
         // Replied while the count stood still.
         let unknown = Deadline {
@@ -944,19 +907,12 @@ mod tests {
         assert_eq!(reg.validate(), Ok(()));
         assert_eq!(RuleSet::hotline_12345(id).validate(), Ok(()));
         assert_eq!(
-            (
-                reg.acceptance.days,
-                reg.handling.days,
-                reg.max_extension_days
-            ),
+            (reg.acceptance.days, reg.handling.days, reg.max_extension_days),
             (15, 60, 30)
         );
         assert!(reg.handling.pausable && reg.review_answer.pausable && reg.recheck_answer.pausable);
         assert!(!reg.review_request.pausable && !reg.recheck_request.pausable);
-        assert_eq!(
-            reg.limit_for(DeadlineKind::RecheckAnswer),
-            &reg.recheck_answer
-        );
+        assert_eq!(reg.limit_for(DeadlineKind::RecheckAnswer), &reg.recheck_answer);
     }
 
     #[test]
@@ -1008,15 +964,13 @@ mod tests {
     /// A pause starting between 10 days before and 120 days after `start`, closed after up to
     /// 20 days, or (one time in eight) open.
     fn pause_near(start: DateTime<Utc>) -> impl Strategy<Value = PauseSpan> {
-        (-10 * 86_400i64..120 * 86_400, 0i64..20 * 86_400, 0u8..8).prop_map(
-            move |(offset, length, open)| {
-                let from = start + Duration::seconds(offset);
-                PauseSpan {
-                    from,
-                    until: (open != 0).then(|| from + Duration::seconds(length)),
-                }
-            },
-        )
+        (-10 * 86_400i64..120 * 86_400, 0i64..20 * 86_400, 0u8..8).prop_map(move |(offset, length, open)| {
+            let from = start + Duration::seconds(offset);
+            PauseSpan {
+                from,
+                until: (open != 0).then(|| from + Duration::seconds(length)),
+            }
+        })
     }
 
     fn any_limit() -> impl Strategy<Value = Limit> {

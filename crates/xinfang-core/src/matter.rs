@@ -4,7 +4,9 @@
 //! a Chinese `label_zh()` for the user interface. `parse` accepts only the codes, so an unknown
 //! value is an error at the edge instead of a silently defaulted field.
 
-use crate::ids::{CategoryId, OrganisationId, PetitionId, PetitionerId, RuleSetId, TrackingCode, UnitId, UserId};
+use crate::ids::{
+    CategoryId, OrganisationId, PetitionId, PetitionerId, RuleSetId, TrackingCode, UnitId, UserId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -207,9 +207,7 @@ pub fn count_registered(matters: &[MatterFacts], period: &Period) -> u64 {
 
 /// The number of matters replied in `period`.
 pub fn count_replied(matters: &[MatterFacts], period: &Period) -> u64 {
-    count(matters, |m| {
-        m.replied_at.is_some_and(|t| period.contains(t))
-    })
+    count(matters, |m| m.replied_at.is_some_and(|t| period.contains(t)))
 }
 
 /// 同比 / 环比: the relative change from `previous` to `current` (-0.123 for -12.3%), or
@@ -369,10 +367,7 @@ mod tests {
         assert_eq!(rate, Rate::new(3, 4));
         assert_eq!(rate.value(), Some(0.75));
         assert_eq!(count_replied(&matters, &month(2024, 10)), 4);
-        assert_eq!(
-            on_time_conclusion_rate(&matters, &month(2024, 8)).value(),
-            None
-        );
+        assert_eq!(on_time_conclusion_rate(&matters, &month(2024, 8)).value(), None);
     }
 
     #[test]
@@ -381,10 +376,7 @@ mod tests {
             handling_due_at: None,
             ..replied(sh(2024, 10, 3, 10, 0), sh(2024, 10, 1, 0, 0))
         };
-        assert_eq!(
-            on_time_conclusion_rate(&[m], &month(2024, 10)),
-            Rate::new(1, 1)
-        );
+        assert_eq!(on_time_conclusion_rate(&[m], &month(2024, 10)), Rate::new(1, 1));
     }
 
     #[test]
@@ -425,10 +417,7 @@ mod tests {
                 ..registered(sh(2024, 9, 1, 9, 0))
             },
         ];
-        assert_eq!(
-            satisfaction_rate(&matters, &month(2024, 10)),
-            Rate::new(2, 3)
-        );
+        assert_eq!(satisfaction_rate(&matters, &month(2024, 10)), Rate::new(2, 3));
     }
 
     #[test]

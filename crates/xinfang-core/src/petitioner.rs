@@ -57,19 +57,30 @@ impl PhoneNumber {
         let mut parts = cleaned.split('-');
         let first = parts.next().unwrap_or("");
         let (area, subscriber, ext) = if first.starts_with('0') && first.len() <= 4 {
-            (first.to_string(), parts.next().unwrap_or("").to_string(), parts.next())
+            (
+                first.to_string(),
+                parts.next().unwrap_or("").to_string(),
+                parts.next(),
+            )
         } else if first.starts_with('0') && (10..=12).contains(&first.len()) {
             // Written without a dash: guess the area code length (3 for 010/02x, else 4).
-            let split = if first.starts_with("01") || first.starts_with("02") { 3 } else { 4 };
-            (first[..split].to_string(), first[split..].to_string(), parts.next())
+            let split = if first.starts_with("01") || first.starts_with("02") {
+                3
+            } else {
+                4
+            };
+            (
+                first[..split].to_string(),
+                first[split..].to_string(),
+                parts.next(),
+            )
         } else {
             return Err(IdentityError::Phone);
         };
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let area_ok = all_digits(&area) && (3..=4).contains(&area.len()) && area != "000";
-        let sub_ok = all_digits(&subscriber)
-            && (7..=8).contains(&subscriber.len())
-            && !subscriber.starts_with('0');
+        let sub_ok =
+            all_digits(&subscriber) && (7..=8).contains(&subscriber.len()) && !subscriber.starts_with('0');
         let ext_ok = ext.is_none_or(|e| all_digits(e) && e.len() <= 6);
         if area_ok && sub_ok && ext_ok && parts.next().is_none() {
             let mut s = format!("{area}-{subscriber}");
@@ -197,7 +208,11 @@ impl IdDocument {
     /// `110105********1234`-style masking: the first 6 and last 4 characters stay.
     pub fn masked(&self) -> String {
         let keep_head = if self.number.len() >= 15 { 6 } else { 1 };
-        mask_middle(&self.number, keep_head, 4.min(self.number.len().saturating_sub(keep_head)))
+        mask_middle(
+            &self.number,
+            keep_head,
+            4.min(self.number.len().saturating_sub(keep_head)),
+        )
     }
 }
 
@@ -227,8 +242,7 @@ fn check_resident_id(n: &str) -> Result<(), IdentityError> {
         return Err(IdentityError::IdCheckDigit);
     }
     let birth = &body[6..14];
-    let date = chrono::NaiveDate::parse_from_str(birth, "%Y%m%d")
-        .map_err(|_| IdentityError::IdBirthDate)?;
+    let date = chrono::NaiveDate::parse_from_str(birth, "%Y%m%d").map_err(|_| IdentityError::IdBirthDate)?;
     if date.format("%Y").to_string().as_str() < "1900" {
         return Err(IdentityError::IdBirthDate);
     }
@@ -274,21 +288,47 @@ mod tests {
         assert_eq!(p.as_str(), "13812345678");
         assert_eq!(p.masked(), "138****5678");
         assert_eq!(format!("{p}"), "138****5678");
-        assert_eq!(PhoneNumber::parse("+86 13912345678").unwrap().as_str(), "13912345678");
-        assert_eq!(PhoneNumber::parse("１３８１２３４５６７８").unwrap().as_str(), "13812345678");
+        assert_eq!(
+            PhoneNumber::parse("+86 13912345678").unwrap().as_str(),
+            "13912345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("１３８１２３４５６７８").unwrap().as_str(),
+            "13812345678"
+        );
     }
 
     #[test]
     fn landlines_parse() {
-        assert_eq!(PhoneNumber::parse("010-12345678").unwrap().as_str(), "010-12345678");
-        assert_eq!(PhoneNumber::parse("0755-8765432").unwrap().as_str(), "0755-8765432");
-        assert_eq!(PhoneNumber::parse("02012345678").unwrap().as_str(), "020-12345678");
-        assert_eq!(PhoneNumber::parse("010-12345678").unwrap().masked(), "010-****5678");
+        assert_eq!(
+            PhoneNumber::parse("010-12345678").unwrap().as_str(),
+            "010-12345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("0755-8765432").unwrap().as_str(),
+            "0755-8765432"
+        );
+        assert_eq!(
+            PhoneNumber::parse("02012345678").unwrap().as_str(),
+            "020-12345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("010-12345678").unwrap().masked(),
+            "010-****5678"
+        );
     }
 
     #[test]
     fn bad_phone_numbers_are_refused() {
-        for bad in ["12812345678", "1381234567", "138123456789", "abc", "", "010-123", "12345678"] {
+        for bad in [
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "abc",
+            "",
+            "010-123",
+            "12345678",
+        ] {
             assert_eq!(PhoneNumber::parse(bad), Err(IdentityError::Phone), "{bad}");
         }
     }

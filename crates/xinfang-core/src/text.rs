@@ -20,7 +20,9 @@ pub enum TextError {
 impl TextError {
     pub fn field(&self) -> &'static str {
         match self {
-            Self::Required { field } | Self::TooLong { field, .. } | Self::ControlCharacters { field } => field,
+            Self::Required { field } | Self::TooLong { field, .. } | Self::ControlCharacters { field } => {
+                field
+            }
         }
     }
 }
@@ -36,7 +38,11 @@ pub fn bounded(
 ) -> Result<Option<String>, TextError> {
     let s = raw.trim();
     if s.is_empty() {
-        return if required { Err(TextError::Required { field }) } else { Ok(None) };
+        return if required {
+            Err(TextError::Required { field })
+        } else {
+            Ok(None)
+        };
     }
     if s.chars().count() > max {
         return Err(TextError::TooLong { field, max });
@@ -107,7 +113,13 @@ mod tests {
         let t = "机".repeat(200);
         assert!(Title::parse(&t).is_ok());
         let t = "机".repeat(201);
-        assert_eq!(Title::parse(&t), Err(TextError::TooLong { field: "title", max: 200 }));
+        assert_eq!(
+            Title::parse(&t),
+            Err(TextError::TooLong {
+                field: "title",
+                max: 200
+            })
+        );
     }
 
     #[test]

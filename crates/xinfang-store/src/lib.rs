@@ -1,1 +1,168 @@
-//! (being written)
+//! Persistence for xinfang.
+//!
+//! The rest of the system talks to a [`Store`]: a trait of domain verbs (`register_matter`,
+//! `transition`, `list_matters`, …) that hides which database is underneath. This crate holds
+//! the trait, the records it returns, and one implementation per backend, each with its own
+//! migrations (`migrations/<backend>/`). Today that is SQLite ([`sqlite::SqliteStore`], the
+//! embedded default); PostgreSQL follows behind the same trait.
+//!
+//! Three rules hold for every backend:
+//! - **Authorisation is in the query.** Reads take the viewer and add its [`MatterScope`] to the
+//!   `where` clause, so a matter outside it is "not found", never fetched and then hidden.
+//! - **Every state change writes an event in the same transaction**, and events are
+//!   hash-chained per organisation ([`audit`]).
+//! - **Personal numbers are encrypted at rest** ([`vault`]) and found through a keyed hash.
+//!
+//! [`MatterScope`]: xinfang_core::org::MatterScope
+
+pub mod audit;
+pub mod model;
+pub mod sqlite;
+pub mod vault;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+/// Re-exported so the HTTP layer can tell an unreachable database from a bug without
+/// depending on sqlx itself.
+pub use sqlx::Error as SqlxError;
+pub use vault::Vault;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::path::Path;
+use xinfang_core::calendar::{Calendar, CalendarEntry};
+use xinfang_core::deadline::RuleSet;
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, UserId};
+use xinfang_core::lifecycle::{Command, LifecycleError};
+use xinfang_core::org::{Actor, StaffActor};
+
+/// What can go wrong in the store. The HTTP layer maps each to a status and a machine code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist, or the viewer may not see it (deliberately indistinguishable).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state conflict; `constraint` names what collided.
+    #[error("conflict on {constraint}")]
+    Conflict {
+        constraint: &'static str,
+        field: Option<&'static str>,
+    },
+    /// A referenced row (unit, category, user) does not exist in this organisation.
+    #[error("{field} refers to nothing in this organisation")]
+    InvalidReference { field: &'static str },
+    /// The lifecycle refused the transition.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// The viewer may see the matter but not do this with it (e.g. reveal personal data).
+    #[error("forbidden: {code}")]
+    Forbidden { code: &'static str },
+    /// Input the domain accepts but the store cannot (e.g. a bad rule set).
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// The database is unreachable or busy beyond its timeout: worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The persistence interface of xinfang. Every method is scoped by organisation — explicitly,
+/// or through the viewer, which belongs to exactly one — so no query ever spans tenants.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- organisation -------------------------------------------------------------------
+    /// Creates an organisation with the default rule set (信访工作条例 2022).
+    async fn create_organisation(&self, name: &str) -> Result<OrganisationId>;
+    async fn organisations(&self) -> Result<Vec<Organisation>>;
+    /// Creates a unit; `InvalidReference` when the parent is not in the organisation.
+    async fn create_unit(&self, org: OrganisationId, unit: NewUnit) -> Result<Unit>;
+    async fn units(&self, org: OrganisationId) -> Result<Vec<Unit>>;
+    /// Creates a user with its role grants; `Conflict` on a taken username.
+    async fn create_user(&self, org: OrganisationId, user: NewUser) -> Result<User>;
+    async fn users(&self, org: OrganisationId) -> Result<Vec<User>>;
+    /// The stored password hash for a username, for login.
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>>;
+    /// The actor for a user, with every role grant.
+    async fn staff_actor(&self, org: OrganisationId, user: UserId) -> Result<StaffActor>;
+
+    // ---- sessions and tokens ------------------------------------------------------------
+    /// Stores a session; sessions live in the database so any app node can serve them.
+    async fn create_session(&self, session: NewSession) -> Result<()>;
+    /// The actor and CSRF token of an unexpired session.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(StaffActor, String)>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn create_api_token(
+        &self,
+        org: OrganisationId,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<()>;
+    async fn api_token(&self, token_hash: &str) -> Result<Option<StaffActor>>;
+
+    // ---- reference data -----------------------------------------------------------------
+    async fn create_category(&self, org: OrganisationId, category: NewCategory) -> Result<Category>;
+    async fn categories(&self, org: OrganisationId) -> Result<Vec<Category>>;
+    /// Stores a new version of a rule set (version = previous + 1) and returns it. Matters
+    /// already registered keep the version they were registered under.
+    async fn save_rule_set(&self, org: OrganisationId, rules: RuleSet, make_default: bool)
+    -> Result<RuleSet>;
+    async fn rule_sets(&self, org: OrganisationId) -> Result<Vec<StoredRuleSet>>;
+    async fn default_rule_set(&self, org: OrganisationId) -> Result<RuleSet>;
+    /// Adds or replaces holiday calendar days (a new year announced by the State Council).
+    async fn add_calendar_entries(&self, org: OrganisationId, entries: Vec<CalendarEntry>) -> Result<usize>;
+    /// The built-in calendar plus the organisation's additions.
+    async fn calendar(&self, org: OrganisationId) -> Result<Calendar>;
+
+    // ---- matters ------------------------------------------------------------------------
+    /// Registers a matter with an event. Idempotent per (channel, external id): a second
+    /// registration of the same work order returns the first, with `replayed` set.
+    async fn register_matter(
+        &self,
+        org: OrganisationId,
+        actor: &Actor,
+        matter: NewMatter,
+    ) -> Result<Registered>;
+    /// One matter as `viewer` may see it (masked, confidential reporters hidden).
+    async fn matter(&self, viewer: &StaffActor, id: PetitionId) -> Result<MatterView>;
+    async fn list_matters(&self, viewer: &StaffActor, filter: &MatterFilter) -> Result<Page<MatterSummary>>;
+    async fn timeline(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<EventRecord>>;
+    /// Applies a lifecycle command as `viewer`, writing the new state and its event in one
+    /// transaction. `occurred_at` is when it happened (default: now).
+    async fn transition(
+        &self,
+        viewer: &StaffActor,
+        id: PetitionId,
+        cmd: Command,
+        occurred_at: Option<DateTime<Utc>>,
+    ) -> Result<MatterView>;
+    /// The unmasked phone and ID numbers of a matter's petitioners; writes a `reveal` event.
+    async fn reveal_petitioners(
+        &self,
+        viewer: &StaffActor,
+        id: PetitionId,
+    ) -> Result<Vec<RevealedPetitioner>>;
+    /// Every matter of one petitioner that the viewer may see.
+    async fn petitioner_matters(&self, viewer: &StaffActor, id: PetitionerId) -> Result<Vec<MatterSummary>>;
+
+    // ---- public (petitioner) ------------------------------------------------------------
+    /// The public view of a matter, for whoever holds its tracking code and secret.
+    async fn track(&self, code: &str, secret: &str) -> Result<PublicTrack>;
+    /// A transition the petitioner makes (rate the reply, ask for review/re-check).
+    async fn public_transition(&self, code: &str, secret: &str, cmd: Command) -> Result<PublicTrack>;
+
+    // ---- audit and operations -----------------------------------------------------------
+    /// Walks every organisation's event chain and reports the first broken link.
+    async fn verify_audit(&self) -> Result<ChainReport>;
+    /// Writes a consistent copy of the database to `path` while it stays in use.
+    async fn backup(&self, path: &Path) -> Result<()>;
+    /// Cheap liveness check of the database connection.
+    async fn ping(&self) -> Result<()>;
+}

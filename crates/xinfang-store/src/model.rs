@@ -1,0 +1,336 @@
+//! The records that go into and come out of a [`Store`](crate::Store).
+//!
+//! Inputs (`New…`) carry already-parsed domain values; outputs are what a viewer may see:
+//! petitioner numbers appear masked unless they come from an audited reveal.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use xinfang_core::deadline::{DeadlineAssessment, DeadlineStatus, RuleSet};
+use xinfang_core::ids::{
+    CategoryId, OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret, UnitId, UserId,
+};
+use xinfang_core::lifecycle::Transition;
+use xinfang_core::matter::{Channel, Matter, PetitionType, Satisfaction, State, Urgency};
+use xinfang_core::org::{RoleGrant, UnitKind};
+use xinfang_core::petitioner::{DocumentKind, IdDocument, PhoneNumber};
+use xinfang_core::text::{Content, PersonName, Title};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub name: String,
+    pub parent_id: Option<UnitId>,
+    pub kind: UnitKind,
+    pub petition_office: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
+    pub name: String,
+    pub kind: UnitKind,
+    pub petition_office: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    /// An argon2 PHC string; the store never sees a password.
+    pub password_hash: String,
+    pub grants: Vec<RoleGrant>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub active: bool,
+    pub grants: Vec<RoleGrant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCategory {
+    pub parent_id: Option<CategoryId>,
+    pub name: String,
+    pub default_unit_id: Option<UnitId>,
+    pub petition_type: Option<PetitionType>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub parent_id: Option<CategoryId>,
+    pub name: String,
+    /// The names from the root down, joined with " / " (交通接驳 / 机场大巴班次).
+    pub path: String,
+    pub default_unit_id: Option<UnitId>,
+    pub petition_type: Option<PetitionType>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRuleSet {
+    pub rules: RuleSet,
+    pub is_default: bool,
+}
+
+/// A petitioner as given at registration. All parts are optional individually; anonymity is
+/// the absence of a petitioner altogether.
+#[derive(Debug, Clone, Default)]
+pub struct NewPetitioner {
+    pub name: Option<PersonName>,
+    pub phone: Option<PhoneNumber>,
+    pub id_document: Option<IdDocument>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMatter {
+    pub channel: Channel,
+    pub external_id: Option<String>,
+    pub title: Title,
+    pub content: Content,
+    pub location: Option<String>,
+    pub petition_type: Option<PetitionType>,
+    pub urgency: Urgency,
+    pub people_count: u32,
+    pub petitioners: Vec<NewPetitioner>,
+    /// When the matter was received (a letter stamped yesterday was received yesterday).
+    pub received_at: Option<DateTime<Utc>>,
+    /// The channel's original payload, kept verbatim.
+    pub raw_payload: Option<serde_json::Value>,
+}
+
+/// The answer to a registration. The secret is only known here: the store keeps its hash.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub id: PetitionId,
+    pub tracking_code: TrackingCode,
+    /// `None` when the registration was a replay of an existing external id.
+    pub secret: Option<TrackingSecret>,
+    pub state: State,
+    pub replayed: bool,
+}
+
+/// A petitioner as a viewer sees them: numbers masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct PetitionerView {
+    pub id: PetitionerId,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub id_kind: Option<DocumentKind>,
+    pub id_number: Option<String>,
+}
+
+/// The numbers behind the masks, after an audited reveal.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevealedPetitioner {
+    pub id: PetitionerId,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub id_kind: Option<DocumentKind>,
+    pub id_number: Option<String>,
+    pub address: Option<String>,
+}
+
+/// One matter as a viewer may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterView {
+    pub matter: Matter,
+    /// Empty when the reporter's identity is confidential to this viewer (检举控告).
+    pub petitioners: Vec<PetitionerView>,
+    pub reporter_confidential: bool,
+    pub deadline: Option<DeadlineAssessment>,
+    pub deadlines: Vec<DeadlineAssessment>,
+}
+
+/// A row of a matter list.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterSummary {
+    pub id: PetitionId,
+    pub tracking_code: TrackingCode,
+    pub title: String,
+    pub channel: Channel,
+    pub state: State,
+    pub petition_type: Option<PetitionType>,
+    pub category_id: Option<CategoryId>,
+    pub urgency: Urgency,
+    pub lead_unit_id: Option<UnitId>,
+    pub people_count: u32,
+    pub registered_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub deadline_status: Option<DeadlineStatus>,
+}
+
+/// Filters of a matter list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct MatterFilter {
+    pub states: Vec<State>,
+    pub unit_id: Option<UnitId>,
+    pub category_id: Option<CategoryId>,
+    pub channel: Option<Channel>,
+    pub petition_type: Option<PetitionType>,
+    pub deadline_status: Option<DeadlineStatus>,
+    pub registered_from: Option<DateTime<Utc>>,
+    pub registered_to: Option<DateTime<Utc>>,
+    /// Full-text query over title and content (jieba tokens).
+    pub q: Option<String>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl MatterFilter {
+    pub const MAX_PER_PAGE: u32 = 100;
+}
+
+/// A page of results; `total` counts every match (exactly, up to `total_capped_at`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Who performed an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    Staff,
+    Petitioner,
+    System,
+}
+
+impl ActorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Petitioner => "petitioner",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "staff" => Self::Staff,
+            "petitioner" => Self::Petitioner,
+            "system" => Self::System,
+            _ => return None,
+        })
+    }
+}
+
+/// The kind of an audit event: a lifecycle transition, or a reveal of personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", untagged)]
+pub enum EventKind {
+    Transition(Transition),
+    Reveal,
+}
+
+impl EventKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Transition(t) => t.code(),
+            Self::Reveal => "reveal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == "reveal" {
+            Some(Self::Reveal)
+        } else {
+            Transition::parse(s).map(Self::Transition)
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Transition(t) => t.label_zh(),
+            Self::Reveal => "查看信访人个人信息",
+        }
+    }
+}
+
+/// One audit event of a matter's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub kind: EventKind,
+    pub label_zh: &'static str,
+    pub actor_kind: ActorKind,
+    pub actor_user_id: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub before_state: Option<State>,
+    pub after_state: Option<State>,
+    pub data: serde_json::Value,
+}
+
+/// What the petitioner sees when tracking a matter: no personal data, no internal notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicTrack {
+    pub tracking_code: TrackingCode,
+    pub title: String,
+    pub state: State,
+    pub state_label: &'static str,
+    pub registered_at: DateTime<Utc>,
+    pub timeline: Vec<PublicEvent>,
+    /// The approved reply, once delivered.
+    pub reply: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
+    /// Whether the petitioner may rate the reply now.
+    pub can_rate: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicEvent {
+    pub step: &'static str,
+    pub label: &'static str,
+    pub at: DateTime<Utc>,
+}
+
+/// The outcome of walking the audit chains.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    pub organisations: usize,
+    pub events: u64,
+    pub broken: Option<BrokenLink>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenLink {
+    pub organisation_id: OrganisationId,
+    pub seq: i64,
+    pub event_id: String,
+    pub reason: String,
+}

@@ -1,0 +1,991 @@
+//! Matters on SQLite: registration, scoped reads, lifecycle transitions, reveals and the
+//! public tracking view.
+//!
+//! The scope of the viewer is always part of the SQL (`push_scope`), so a handler of unit A
+//! asking for a matter of unit B gets `NotFound` from the query itself.
+
+use super::{NewEvent, SqliteStore, append_event, map_unique, parse_id, parse_ts, ts};
+use crate::model::*;
+use crate::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use xinfang_core::calendar::Calendar;
+use xinfang_core::deadline::{DeadlineStatus, RuleSet};
+use xinfang_core::ids::{
+    OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret, UnitId, UserId,
+};
+use xinfang_core::lifecycle::{self, Command, Context, Registration, Transition};
+use xinfang_core::matter::{Channel, Matter, PetitionType, State, Urgency};
+use xinfang_core::org::{Actor, MatterScope, StaffActor};
+use xinfang_core::petitioner::DocumentKind;
+
+/// The deadline columns kept on the row so lists can filter by deadline status with an index.
+struct DeadlineColumns {
+    kind: Option<&'static str>,
+    due_at: Option<String>,
+    due_soon_at: Option<String>,
+    paused: bool,
+}
+
+fn deadline_columns(m: &Matter, rules: &RuleSet, cal: &Calendar, now: DateTime<Utc>) -> DeadlineColumns {
+    match lifecycle::current_deadline(m, rules, cal, now) {
+        Some((d, a)) => DeadlineColumns {
+            kind: Some(d.kind.code()),
+            due_at: d.due_at.map(ts),
+            due_soon_at: d.due_soon_at.map(ts),
+            paused: a.status == DeadlineStatus::Paused,
+        },
+        None => DeadlineColumns {
+            kind: None,
+            due_at: None,
+            due_soon_at: None,
+            paused: false,
+        },
+    }
+}
+
+fn body_json(m: &Matter) -> Result<String> {
+    serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_body(s: &str) -> Result<Matter> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("matter body: {e}")))
+}
+
+/// Adds `and (<viewer may see m>)` to a query over `matters m`.
+fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: &MatterScope) {
+    q.push(" m.organisation_id = ")
+        .push_bind(scope.organisation_id.to_string());
+    if scope.all {
+        return;
+    }
+    q.push(" and (0");
+    if !scope.units.is_empty() {
+        q.push(" or exists (select 1 from matter_units mu where mu.organisation_id = m.organisation_id and mu.matter_id = m.id and mu.unit_id in (");
+        let mut sep = q.separated(", ");
+        for u in &scope.units {
+            sep.push_bind(u.to_string());
+        }
+        q.push("))");
+    }
+    if let Some(l) = scope.leader {
+        q.push(" or m.owning_leader_id = ").push_bind(l.to_string());
+    }
+    q.push(")");
+}
+
+pub(super) async fn register(
+    s: &SqliteStore,
+    org: OrganisationId,
+    actor: &Actor,
+    n: NewMatter,
+) -> Result<Registered> {
+    let now = s.now();
+    let received_at = n.received_at.unwrap_or(now);
+    let rules = s.default_rule_set_cached(org).await?;
+    let cal = super::org::calendar(&s.reader, org).await?;
+    let search_tokens = xinfang_nlp::index_tokens(&format!("{} {}", n.title.as_str(), n.content.as_str()));
+    let mut tx = s.writer.begin().await?;
+
+    // Intake is idempotent per channel and external id: a work order pushed twice is one matter.
+    if let Some(ext) = &n.external_id
+        && let Some(r) = sqlx::query("select id, tracking_code, state from matters where organisation_id = ? and channel = ? and external_id = ?")
+            .bind(org.to_string())
+            .bind(n.channel.code())
+            .bind(ext)
+            .fetch_optional(&mut *tx)
+            .await?
+    {
+        return Ok(Registered {
+            id: parse_id(r.get("id"))?,
+            tracking_code: TrackingCode::parse(r.get("tracking_code")).map_err(|_| StoreError::Corrupt("tracking code".into()))?,
+            secret: None,
+            state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+            replayed: true,
+        });
+    }
+
+    let mut petitioner_ids = Vec::with_capacity(n.petitioners.len());
+    for p in &n.petitioners {
+        petitioner_ids.push(upsert_petitioner(s, &mut tx, org, p, now).await?);
+    }
+    petitioner_ids.dedup();
+
+    let id = PetitionId::new();
+    let (code, secret) = {
+        let mut rng = rand::rng();
+        (
+            TrackingCode::generate(&mut rng),
+            TrackingSecret::generate(&mut rng),
+        )
+    };
+    let matter = lifecycle::register(
+        Registration {
+            id,
+            organisation_id: org,
+            tracking_code: code,
+            channel: n.channel,
+            external_id: n.external_id.clone(),
+            title: n.title.into_inner(),
+            content: n.content.into_inner(),
+            location: n.location.clone(),
+            petition_type: n.petition_type,
+            urgency: n.urgency,
+            people_count: n.people_count,
+            petitioner_ids: petitioner_ids.clone(),
+            rule_set_id: rules.id,
+            rule_set_version: rules.version,
+            registered_at: received_at,
+        },
+        actor,
+    )?;
+    let dl = deadline_columns(&matter, &rules, &cal, now);
+    let secret_mac = s.vault.mac("secret", secret.as_str());
+    let raw = n.raw_payload.as_ref().map(|v| v.to_string());
+
+    // A tracking-code collision is astronomically rare (31^8 codes) but cheap to survive.
+    let mut matter = matter;
+    let mut seq = None;
+    for _ in 0..4 {
+        let res = sqlx::query(
+            "insert into matters (organisation_id, id, tracking_code, secret_mac, channel, external_id, title,
+                 location, petition_type, category_id, urgency, people_count, lead_unit_id, owning_leader_id, state,
+                 registered_at, replied_at, deadline_kind, due_at, due_soon_at, paused, body, raw_payload, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, null, null, ?, ?, null, ?, ?, ?, ?, ?, ?, ?)
+             returning seq",
+        )
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .bind(matter.tracking_code.as_str())
+        .bind(&secret_mac)
+        .bind(matter.channel.code())
+        .bind(&matter.external_id)
+        .bind(&matter.title)
+        .bind(&matter.location)
+        .bind(matter.petition_type.map(PetitionType::code))
+        .bind(matter.urgency.code())
+        .bind(matter.people_count as i64)
+        .bind(matter.state.code())
+        .bind(ts(matter.registered_at))
+        .bind(dl.kind)
+        .bind(&dl.due_at)
+        .bind(&dl.due_soon_at)
+        .bind(dl.paused)
+        .bind(body_json(&matter)?)
+        .bind(&raw)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await;
+        match res {
+            Ok(r) => {
+                seq = Some(r.get::<i64, _>(0));
+                break;
+            }
+            Err(sqlx::Error::Database(db))
+                if db.is_unique_violation() && db.message().contains("tracking_code") =>
+            {
+                matter.tracking_code = TrackingCode::generate(&mut rand::rng());
+            }
+            Err(e) => {
+                return Err(map_unique(
+                    e,
+                    "matters_channel_external_id_key",
+                    Some("external_id"),
+                ));
+            }
+        }
+    }
+    let seq = seq.ok_or(StoreError::Conflict {
+        constraint: "matters_tracking_code_key",
+        field: None,
+    })?;
+    sqlx::query("insert into matters_fts (rowid, tokens) values (?, ?)")
+        .bind(seq)
+        .bind(&search_tokens)
+        .execute(&mut *tx)
+        .await?;
+    for (pos, pid) in petitioner_ids.iter().enumerate() {
+        sqlx::query("insert or ignore into matter_petitioners (organisation_id, matter_id, petitioner_id, position) values (?, ?, ?, ?)")
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .bind(pid.to_string())
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    append_event(
+        &mut tx,
+        NewEvent {
+            organisation_id: org,
+            matter_id: Some(id),
+            kind: Transition::Register.code(),
+            actor,
+            occurred_at: received_at,
+            recorded_at: now,
+            reason: None,
+            before_state: None,
+            after_state: Some(State::Registered.code()),
+            data: serde_json::json!({
+                "channel": matter.channel.code(),
+                "external_id": matter.external_id,
+                "petitioners": petitioner_ids.len(),
+                "people_count": matter.people_count,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registered {
+        id,
+        tracking_code: matter.tracking_code,
+        secret: Some(secret),
+        state: State::Registered,
+        replayed: false,
+    })
+}
+
+/// Finds the petitioner by the keyed hash of their phone or ID number, or creates them. The
+/// same person's matters thus share one record, whatever name spelling they gave.
+async fn upsert_petitioner(
+    s: &SqliteStore,
+    conn: &mut SqliteConnection,
+    org: OrganisationId,
+    p: &NewPetitioner,
+    now: DateTime<Utc>,
+) -> Result<PetitionerId> {
+    let phone_mac = p.phone.as_ref().map(|ph| s.vault.mac("phone", ph.as_str()));
+    let id_mac = p
+        .id_document
+        .as_ref()
+        .map(|d| s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
+    if phone_mac.is_some() || id_mac.is_some() {
+        let existing: Option<String> = sqlx::query_scalar(
+            "select id from petitioners where organisation_id = ? and ((? is not null and id_mac = ?) or (? is not null and phone_mac = ?))
+             order by (id_mac = ?) desc limit 1",
+        )
+        .bind(org.to_string())
+        .bind(&id_mac)
+        .bind(&id_mac)
+        .bind(&phone_mac)
+        .bind(&phone_mac)
+        .bind(&id_mac)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = existing {
+            // Fill in what the earlier registration lacked; never overwrite what it had.
+            sqlx::query(
+                "update petitioners set
+                    name = coalesce(name, ?),
+                    phone_enc = coalesce(phone_enc, ?), phone_mac = coalesce(phone_mac, ?), phone_masked = coalesce(phone_masked, ?),
+                    id_kind = coalesce(id_kind, ?), id_enc = coalesce(id_enc, ?), id_mac = coalesce(id_mac, ?), id_masked = coalesce(id_masked, ?)
+                 where organisation_id = ? and id = ?",
+            )
+            .bind(p.name.as_ref().map(|n| n.as_str()))
+            .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
+            .bind(&phone_mac)
+            .bind(p.phone.as_ref().map(|ph| ph.masked()))
+            .bind(p.id_document.as_ref().map(|d| d.kind().code()))
+            .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
+            .bind(&id_mac)
+            .bind(p.id_document.as_ref().map(|d| d.masked()))
+            .bind(org.to_string())
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+            return parse_id(&id);
+        }
+    }
+    let id = PetitionerId::new();
+    sqlx::query(
+        "insert into petitioners (organisation_id, id, name, phone_enc, phone_mac, phone_masked, id_kind, id_enc, id_mac, id_masked, address_enc, created_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(org.to_string())
+    .bind(id.to_string())
+    .bind(p.name.as_ref().map(|n| n.as_str()))
+    .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
+    .bind(&phone_mac)
+    .bind(p.phone.as_ref().map(|ph| ph.masked()))
+    .bind(p.id_document.as_ref().map(|d| d.kind().code()))
+    .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
+    .bind(&id_mac)
+    .bind(p.id_document.as_ref().map(|d| d.masked()))
+    .bind(p.address.as_ref().map(|a| s.vault.encrypt(a)))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Loads a matter's stored body if the scope admits it.
+async fn load_scoped(conn: &mut SqliteConnection, scope: &MatterScope, id: PetitionId) -> Result<Matter> {
+    let mut q = QueryBuilder::<Sqlite>::new("select m.body from matters m where");
+    push_scope(&mut q, scope);
+    q.push(" and m.id = ").push_bind(id.to_string());
+    let row = q
+        .build()
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    parse_body(row.get::<&str, _>(0))
+}
+
+async fn petitioner_views(
+    conn: &mut SqliteConnection,
+    org: OrganisationId,
+    id: PetitionId,
+) -> Result<Vec<PetitionerView>> {
+    let rows = sqlx::query(
+        "select p.id, p.name, p.phone_masked, p.id_kind, p.id_masked from matter_petitioners mp
+         join petitioners p on p.organisation_id = mp.organisation_id and p.id = mp.petitioner_id
+         where mp.organisation_id = ? and mp.matter_id = ? order by mp.position",
+    )
+    .bind(org.to_string())
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PetitionerView {
+                id: parse_id(r.get("id"))?,
+                name: r.get("name"),
+                phone: r.get("phone_masked"),
+                id_kind: r
+                    .get::<Option<&str>, _>("id_kind")
+                    .and_then(|k| DocumentKind::parse(k).ok()),
+                id_number: r.get("id_masked"),
+            })
+        })
+        .collect()
+}
+
+async fn view(
+    s: &SqliteStore,
+    conn: &mut SqliteConnection,
+    viewer: &StaffActor,
+    m: Matter,
+) -> Result<MatterView> {
+    let confidential = m.petition_type.is_some_and(PetitionType::identity_confidential)
+        && !viewer.may_see_confidential_reporter();
+    let petitioners = if confidential {
+        Vec::new()
+    } else {
+        petitioner_views(conn, m.organisation_id, m.id).await?
+    };
+    let rules = s
+        .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
+        .await?;
+    let cal = super::org::calendar(&s.reader, m.organisation_id).await?;
+    let now = s.now();
+    let deadline = lifecycle::current_deadline(&m, &rules, &cal, now).map(|(_, a)| a);
+    let deadlines = lifecycle::all_deadlines(&m, &rules, &cal, now);
+    let mut m = m;
+    if confidential {
+        m.petitioner_ids.clear();
+    }
+    Ok(MatterView {
+        matter: m,
+        petitioners,
+        reporter_confidential: confidential,
+        deadline,
+        deadlines,
+    })
+}
+
+pub(super) async fn get(s: &SqliteStore, viewer: &StaffActor, id: PetitionId) -> Result<MatterView> {
+    let mut conn = s.reader.acquire().await?;
+    let m = load_scoped(&mut conn, &viewer.scope(), id).await?;
+    view(s, &mut conn, viewer, m).await
+}
+
+fn summary(r: &sqlx::sqlite::SqliteRow, now: DateTime<Utc>) -> Result<MatterSummary> {
+    let due_at = r.get::<Option<&str>, _>("due_at").map(parse_ts).transpose()?;
+    let due_soon_at = r
+        .get::<Option<&str>, _>("due_soon_at")
+        .map(parse_ts)
+        .transpose()?;
+    let paused: bool = r.get("paused");
+    let deadline_status = if paused {
+        Some(DeadlineStatus::Paused)
+    } else {
+        due_at.map(|due| {
+            if now >= due {
+                DeadlineStatus::Overdue
+            } else if due_soon_at.is_some_and(|s| now >= s) {
+                DeadlineStatus::DueSoon
+            } else {
+                DeadlineStatus::OnTrack
+            }
+        })
+    };
+    let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
+    Ok(MatterSummary {
+        id: parse_id(r.get("id"))?,
+        tracking_code: TrackingCode::parse(r.get("tracking_code")).map_err(|_| corrupt("tracking code"))?,
+        title: r.get("title"),
+        channel: Channel::parse(r.get("channel")).ok_or_else(|| corrupt("channel"))?,
+        state: State::parse(r.get("state")).ok_or_else(|| corrupt("state"))?,
+        petition_type: r
+            .get::<Option<&str>, _>("petition_type")
+            .and_then(PetitionType::parse),
+        category_id: r
+            .get::<Option<&str>, _>("category_id")
+            .map(parse_id)
+            .transpose()?,
+        urgency: Urgency::parse(r.get("urgency")).ok_or_else(|| corrupt("urgency"))?,
+        lead_unit_id: r
+            .get::<Option<&str>, _>("lead_unit_id")
+            .map(parse_id)
+            .transpose()?,
+        people_count: r.get::<i64, _>("people_count") as u32,
+        registered_at: parse_ts(r.get("registered_at"))?,
+        due_at,
+        deadline_status,
+    })
+}
+
+const SUMMARY_COLUMNS: &str =
+    "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
+    m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
+
+/// The most rows a list counts exactly; beyond it the total says "at least this many".
+pub const COUNT_CAP: u64 = 10_000;
+
+fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &MatterFilter, now: DateTime<Utc>) -> bool {
+    if !f.states.is_empty() {
+        q.push(" and m.state in (");
+        let mut sep = q.separated(", ");
+        for st in &f.states {
+            sep.push_bind(st.code());
+        }
+        q.push(")");
+    }
+    if let Some(u) = f.unit_id {
+        q.push(" and exists (select 1 from matter_units fu where fu.organisation_id = m.organisation_id and fu.matter_id = m.id and fu.unit_id = ")
+            .push_bind(u.to_string())
+            .push(")");
+    }
+    if let Some(c) = f.category_id {
+        q.push(" and m.category_id = ").push_bind(c.to_string());
+    }
+    if let Some(c) = f.channel {
+        q.push(" and m.channel = ").push_bind(c.code());
+    }
+    if let Some(t) = f.petition_type {
+        q.push(" and m.petition_type = ").push_bind(t.code());
+    }
+    if let Some(from) = f.registered_from {
+        q.push(" and m.registered_at >= ").push_bind(ts(from));
+    }
+    if let Some(to) = f.registered_to {
+        q.push(" and m.registered_at < ").push_bind(ts(to));
+    }
+    if let Some(st) = f.deadline_status {
+        let now = ts(now);
+        match st {
+            DeadlineStatus::Paused => {
+                q.push(" and m.paused = 1");
+            }
+            DeadlineStatus::Overdue => {
+                q.push(" and m.paused = 0 and m.due_at <= ").push_bind(now);
+            }
+            DeadlineStatus::DueSoon => {
+                q.push(" and m.paused = 0 and m.due_at > ")
+                    .push_bind(now.clone())
+                    .push(" and m.due_soon_at <= ")
+                    .push_bind(now);
+            }
+            DeadlineStatus::OnTrack => {
+                q.push(" and m.paused = 0 and m.due_soon_at > ").push_bind(now);
+            }
+        }
+    }
+    if let Some(text) = &f.q {
+        let tokens = xinfang_nlp::query_tokens(text);
+        if tokens.is_empty() {
+            return false;
+        }
+        // Each token is quoted as an FTS5 string; query_tokens leaves only alphanumerics.
+        let expr = tokens
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        q.push(" and m.seq in (select rowid from matters_fts where matters_fts match ")
+            .push_bind(expr)
+            .push(")");
+    }
+    true
+}
+
+pub(super) async fn list(
+    s: &SqliteStore,
+    viewer: &StaffActor,
+    f: &MatterFilter,
+) -> Result<Page<MatterSummary>> {
+    let now = s.now();
+    let per_page = f.per_page.clamp(1, MatterFilter::MAX_PER_PAGE);
+    let page = f.page.max(1);
+    let scope = viewer.scope();
+    let mut conn = s.reader.acquire().await?;
+
+    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
+    push_scope(&mut q, &scope);
+    if !push_filters(&mut q, f, now) {
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            page,
+            per_page,
+        });
+    }
+    q.push(" order by m.registered_at desc, m.seq desc limit ")
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind(((page - 1) * per_page) as i64);
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+
+    let total = if page == 1 && (items.len() as u32) < per_page {
+        items.len() as u64
+    } else {
+        let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from matters m where");
+        push_scope(&mut c, &scope);
+        push_filters(&mut c, f, now);
+        c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
+        c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64
+    };
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+pub(super) async fn petitioner_matters(
+    s: &SqliteStore,
+    viewer: &StaffActor,
+    id: PetitionerId,
+) -> Result<Vec<MatterSummary>> {
+    let now = s.now();
+    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
+    push_scope(&mut q, &viewer.scope());
+    q.push(" and exists (select 1 from matter_petitioners mp where mp.organisation_id = m.organisation_id and mp.matter_id = m.id and mp.petitioner_id = ")
+        .push_bind(id.to_string())
+        .push(")");
+    // Confidential reporters stay confidential: outside the office, reports are not linked.
+    if !viewer.may_see_confidential_reporter() {
+        q.push(" and coalesce(m.petition_type, '') <> 'report'");
+    }
+    q.push(" order by m.registered_at desc limit 200");
+    let rows = q.build().fetch_all(&s.reader).await?;
+    rows.iter().map(|r| summary(r, now)).collect()
+}
+
+fn event_record(r: &sqlx::sqlite::SqliteRow) -> Result<EventRecord> {
+    let kind_code: &str = r.get("kind");
+    let kind =
+        EventKind::parse(kind_code).ok_or_else(|| StoreError::Corrupt(format!("event kind {kind_code}")))?;
+    Ok(EventRecord {
+        seq: r.get("seq"),
+        kind,
+        label_zh: kind.label_zh(),
+        actor_kind: ActorKind::parse(r.get("actor_kind")).unwrap_or(ActorKind::System),
+        actor_user_id: r
+            .get::<Option<&str>, _>("actor_user_id")
+            .map(parse_id::<UserId>)
+            .transpose()?,
+        actor_name: r.get("actor_name"),
+        occurred_at: parse_ts(r.get("occurred_at"))?,
+        recorded_at: parse_ts(r.get("recorded_at"))?,
+        reason: r.get("reason"),
+        before_state: r.get::<Option<&str>, _>("before_state").and_then(State::parse),
+        after_state: r.get::<Option<&str>, _>("after_state").and_then(State::parse),
+        data: serde_json::from_str(r.get("data")).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+async fn events_of(
+    conn: &mut SqliteConnection,
+    org: OrganisationId,
+    id: PetitionId,
+) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "select seq, kind, actor_kind, actor_user_id, actor_name, occurred_at, recorded_at, reason, before_state, after_state, data
+         from events where organisation_id = ? and matter_id = ? order by seq",
+    )
+    .bind(org.to_string())
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(event_record).collect()
+}
+
+pub(super) async fn timeline(
+    s: &SqliteStore,
+    viewer: &StaffActor,
+    id: PetitionId,
+) -> Result<Vec<EventRecord>> {
+    let mut conn = s.reader.acquire().await?;
+    let m = load_scoped(&mut conn, &viewer.scope(), id).await?;
+    let mut events = events_of(&mut conn, m.organisation_id, id).await?;
+    if m.petition_type.is_some_and(PetitionType::identity_confidential)
+        && !viewer.may_see_confidential_reporter()
+    {
+        for e in &mut events {
+            if e.actor_kind == ActorKind::Petitioner || e.kind == EventKind::Transition(Transition::Register)
+            {
+                e.data = serde_json::Value::Null;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Checks that the units, category and leader a command names exist in the organisation.
+async fn check_references(conn: &mut SqliteConnection, org: OrganisationId, cmd: &Command) -> Result<()> {
+    async fn exists(
+        conn: &mut SqliteConnection,
+        sql: &'static str,
+        org: OrganisationId,
+        id: String,
+    ) -> Result<bool> {
+        Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(org.to_string())
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some())
+    }
+    const UNIT: &str = "select 1 from units where organisation_id = ? and id = ?";
+    match cmd {
+        Command::Assign {
+            lead_unit_id,
+            co_unit_ids,
+            owning_leader_id,
+            ..
+        } => {
+            if !exists(conn, UNIT, org, lead_unit_id.to_string()).await? {
+                return Err(StoreError::InvalidReference {
+                    field: "lead_unit_id",
+                });
+            }
+            for u in co_unit_ids {
+                if !exists(conn, UNIT, org, u.to_string()).await? {
+                    return Err(StoreError::InvalidReference { field: "co_unit_ids" });
+                }
+            }
+            if let Some(l) = owning_leader_id {
+                let sql =
+                    "select 1 from user_roles where organisation_id = ? and user_id = ? and role = 'leader'";
+                if !exists(conn, sql, org, l.to_string()).await? {
+                    return Err(StoreError::InvalidReference {
+                        field: "owning_leader_id",
+                    });
+                }
+            }
+        }
+        Command::Classify { category_id, .. } => {
+            let sql = "select 1 from categories where organisation_id = ? and id = ? and active = 1";
+            if !exists(conn, sql, org, category_id.to_string()).await? {
+                return Err(StoreError::InvalidReference { field: "category_id" });
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Applies `cmd` inside `conn`'s transaction and writes the row and the event.
+async fn apply_and_write(
+    s: &SqliteStore,
+    conn: &mut SqliteConnection,
+    m: &Matter,
+    actor: &Actor,
+    cmd: &Command,
+    occurred_at: DateTime<Utc>,
+) -> Result<Matter> {
+    let now = s.now();
+    let rules = s
+        .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
+        .await?;
+    let cal = super::org::calendar(&s.reader, m.organisation_id).await?;
+    let next = lifecycle::apply(
+        m,
+        cmd,
+        &Context {
+            actor,
+            at: occurred_at,
+            rules: &rules,
+            calendar: &cal,
+        },
+    )?;
+    check_references(conn, m.organisation_id, cmd).await?;
+    let dl = deadline_columns(&next, &rules, &cal, now);
+    let org = m.organisation_id.to_string();
+    sqlx::query(
+        "update matters set petition_type = ?, category_id = ?, urgency = ?, lead_unit_id = ?, owning_leader_id = ?,
+             state = ?, replied_at = ?, deadline_kind = ?, due_at = ?, due_soon_at = ?, paused = ?, body = ?, updated_at = ?
+         where organisation_id = ? and id = ?",
+    )
+    .bind(next.petition_type.map(PetitionType::code))
+    .bind(next.category_id.map(|c| c.to_string()))
+    .bind(next.urgency.code())
+    .bind(next.lead_unit_id.map(|u| u.to_string()))
+    .bind(next.owning_leader_id.map(|u| u.to_string()))
+    .bind(next.state.code())
+    .bind(next.replied_at.map(ts))
+    .bind(dl.kind)
+    .bind(&dl.due_at)
+    .bind(&dl.due_soon_at)
+    .bind(dl.paused)
+    .bind(body_json(&next)?)
+    .bind(ts(now))
+    .bind(&org)
+    .bind(m.id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if next.lead_unit_id != m.lead_unit_id || next.co_unit_ids != m.co_unit_ids {
+        sqlx::query("delete from matter_units where organisation_id = ? and matter_id = ?")
+            .bind(&org)
+            .bind(m.id.to_string())
+            .execute(&mut *conn)
+            .await?;
+        let units: Vec<(UnitId, &str)> = next
+            .lead_unit_id
+            .map(|u| (u, "lead"))
+            .into_iter()
+            .chain(next.co_unit_ids.iter().map(|&u| (u, "co")))
+            .collect();
+        for (u, role) in units {
+            sqlx::query(
+                "insert into matter_units (organisation_id, matter_id, unit_id, role) values (?, ?, ?, ?)",
+            )
+            .bind(&org)
+            .bind(m.id.to_string())
+            .bind(u.to_string())
+            .bind(role)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let data = serde_json::to_value(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    append_event(
+        conn,
+        NewEvent {
+            organisation_id: m.organisation_id,
+            matter_id: Some(m.id),
+            kind: cmd.transition().code(),
+            actor,
+            occurred_at,
+            recorded_at: now,
+            reason: cmd.reason(),
+            before_state: Some(m.state.code()),
+            after_state: Some(next.state.code()),
+            data,
+        },
+    )
+    .await?;
+    Ok(next)
+}
+
+pub(super) async fn transition(
+    s: &SqliteStore,
+    viewer: &StaffActor,
+    id: PetitionId,
+    cmd: Command,
+    occurred_at: Option<DateTime<Utc>>,
+) -> Result<MatterView> {
+    let at = occurred_at.unwrap_or_else(|| s.now());
+    let mut tx = s.writer.begin().await?;
+    let m = load_scoped(&mut tx, &viewer.scope(), id).await?;
+    let next = apply_and_write(s, &mut tx, &m, &Actor::Staff(viewer.clone()), &cmd, at).await?;
+    let v = view(s, &mut tx, viewer, next).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub(super) async fn reveal(
+    s: &SqliteStore,
+    viewer: &StaffActor,
+    id: PetitionId,
+) -> Result<Vec<RevealedPetitioner>> {
+    if !viewer.may_reveal_personal_data() {
+        return Err(StoreError::Forbidden {
+            code: "reveal_forbidden",
+        });
+    }
+    let now = s.now();
+    let mut tx = s.writer.begin().await?;
+    let m = load_scoped(&mut tx, &viewer.scope(), id).await?;
+    let rows = sqlx::query(
+        "select p.id, p.name, p.phone_enc, p.id_kind, p.id_enc, p.address_enc from matter_petitioners mp
+         join petitioners p on p.organisation_id = mp.organisation_id and p.id = mp.petitioner_id
+         where mp.organisation_id = ? and mp.matter_id = ? order by mp.position",
+    )
+    .bind(m.organisation_id.to_string())
+    .bind(id.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    let open = |col: &str, r: &sqlx::sqlite::SqliteRow| -> Result<Option<String>> {
+        r.get::<Option<Vec<u8>>, _>(col)
+            .map(|b| {
+                s.vault
+                    .decrypt(&b)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()
+    };
+    let out = rows
+        .iter()
+        .map(|r| {
+            Ok(RevealedPetitioner {
+                id: parse_id(r.get("id"))?,
+                name: r.get("name"),
+                phone: open("phone_enc", r)?,
+                id_kind: r
+                    .get::<Option<&str>, _>("id_kind")
+                    .and_then(|k| DocumentKind::parse(k).ok()),
+                id_number: open("id_enc", r)?,
+                address: open("address_enc", r)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    append_event(
+        &mut tx,
+        NewEvent {
+            organisation_id: m.organisation_id,
+            matter_id: Some(id),
+            kind: EventKind::Reveal.code(),
+            actor: &Actor::Staff(viewer.clone()),
+            occurred_at: now,
+            recorded_at: now,
+            reason: None,
+            before_state: Some(m.state.code()),
+            after_state: Some(m.state.code()),
+            data: serde_json::json!({ "petitioners": out.iter().map(|p| p.id.to_string()).collect::<Vec<_>>() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Finds a matter by tracking code and checks the secret. A wrong secret and an unknown code
+/// both answer `NotFound`, so codes cannot be probed.
+async fn load_by_secret(
+    s: &SqliteStore,
+    conn: &mut SqliteConnection,
+    code: &str,
+    secret: &str,
+) -> Result<Matter> {
+    let code = TrackingCode::parse(code).map_err(|_| StoreError::NotFound)?;
+    let secret = TrackingSecret::parse(secret).map_err(|_| StoreError::NotFound)?;
+    let row = sqlx::query("select body, secret_mac from matters where tracking_code = ?")
+        .bind(code.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let stored: Vec<u8> = row.get("secret_mac");
+    let given = s.vault.mac("secret", secret.as_str());
+    let same =
+        stored.len() == given.len() && stored.iter().zip(&given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !same {
+        return Err(StoreError::NotFound);
+    }
+    parse_body(row.get::<&str, _>("body"))
+}
+
+/// The steps a petitioner sees, in words for the public. Internal steps (drafts, approvals,
+/// extensions, reveals, returns between units) are left out.
+fn public_step(kind: EventKind) -> Option<&'static str> {
+    use Transition::*;
+    let EventKind::Transition(t) = kind else {
+        return None;
+    };
+    Some(match t {
+        Register => "已登记",
+        Accept => "已受理",
+        Decline => "不予受理",
+        Assign => "已转交责任单位办理",
+        StartHandling => "责任单位正在办理",
+        DeliverReply => "已答复",
+        RecordSatisfaction => "已评价",
+        Reopen => "重新办理",
+        RequestReview => "已申请复查",
+        AnswerReview => "复查已答复",
+        RequestRecheck => "已申请复核",
+        AnswerRecheck => "复核已答复，事项终结",
+        Conclude => "事项终结",
+        Archive => "已归档",
+        _ => return None,
+    })
+}
+
+async fn public_view(conn: &mut SqliteConnection, m: &Matter) -> Result<PublicTrack> {
+    let events = events_of(conn, m.organisation_id, m.id).await?;
+    let timeline = events
+        .iter()
+        .filter_map(|e| {
+            public_step(e.kind).map(|label| PublicEvent {
+                step: e.kind.code(),
+                label,
+                at: e.occurred_at,
+            })
+        })
+        .collect();
+    let delivered = matches!(
+        m.state,
+        State::Replied
+            | State::FollowUp
+            | State::Review
+            | State::Reviewed
+            | State::Recheck
+            | State::Concluded
+            | State::Archived
+    ) && m.replied_at.is_some();
+    Ok(PublicTrack {
+        tracking_code: m.tracking_code.clone(),
+        title: m.title.clone(),
+        state: m.state,
+        state_label: m.state.label_zh(),
+        registered_at: m.registered_at,
+        timeline,
+        reply: if delivered {
+            m.reply.as_ref().map(|r| r.text.clone())
+        } else {
+            None
+        },
+        satisfaction: m.satisfaction,
+        can_rate: m.state == State::Replied,
+    })
+}
+
+pub(super) async fn track(s: &SqliteStore, code: &str, secret: &str) -> Result<PublicTrack> {
+    let mut conn = s.reader.acquire().await?;
+    let m = load_by_secret(s, &mut conn, code, secret).await?;
+    public_view(&mut conn, &m).await
+}
+
+pub(super) async fn public_transition(
+    s: &SqliteStore,
+    code: &str,
+    secret: &str,
+    cmd: Command,
+) -> Result<PublicTrack> {
+    if !matches!(
+        cmd,
+        Command::RecordSatisfaction { .. } | Command::RequestReview { .. } | Command::RequestRecheck { .. }
+    ) {
+        return Err(StoreError::Forbidden {
+            code: "forbidden_transition",
+        });
+    }
+    let mut tx = s.writer.begin().await?;
+    let m = load_by_secret(s, &mut tx, code, secret).await?;
+    let next = apply_and_write(s, &mut tx, &m, &Actor::Petitioner, &cmd, s.now()).await?;
+    let v = public_view(&mut tx, &next).await?;
+    tx.commit().await?;
+    Ok(v)
+}

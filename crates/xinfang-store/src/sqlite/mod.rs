@@ -1,0 +1,510 @@
+//! The SQLite implementation of [`Store`]: the embedded default.
+//!
+//! One file, WAL mode, foreign keys on, migrations applied at start. SQLite allows one writer
+//! at a time, so writes go through a pool of exactly one connection (they queue in the pool
+//! instead of failing with SQLITE_BUSY), while reads use a separate pool of several
+//! connections that WAL lets run beside the writer.
+
+mod matters;
+mod org;
+
+use crate::audit::{self, GENESIS, HashedFields};
+use crate::model::*;
+use crate::vault::Vault;
+use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use xinfang_core::calendar::{Calendar, CalendarEntry};
+use xinfang_core::clock::Clock;
+use xinfang_core::deadline::RuleSet;
+use xinfang_core::ids::{EventId, OrganisationId, PetitionId, PetitionerId, RuleSetId, UserId};
+use xinfang_core::lifecycle::Command;
+use xinfang_core::org::{Actor, StaffActor};
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub read_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            read_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Rule set versions by (organisation, rule set, version).
+type RuleSetCache = HashMap<(OrganisationId, RuleSetId, u32), RuleSet>;
+
+/// A [`Store`] on one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    vault: Vault,
+    clock: Arc<dyn Clock>,
+    /// Rule set versions never change once stored, so they can be cached for good.
+    rules: Arc<RwLock<RuleSetCache>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `url` (`sqlite://path` or
+    /// `sqlite:path`).
+    pub async fn connect(
+        url: &str,
+        vault: Vault,
+        clock: Arc<dyn Clock>,
+        opts: SqliteOptions,
+    ) -> Result<Self> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(opts.busy_timeout)
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.read_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            vault,
+            clock,
+            rules: Arc::default(),
+        })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The organisation's default rule set (the one new matters are registered under).
+    async fn default_rule_set_cached(&self, org: OrganisationId) -> Result<RuleSet> {
+        org::default_rule_set(&self.reader, org).await
+    }
+
+    async fn rule_set(&self, org: OrganisationId, id: RuleSetId, version: u32) -> Result<RuleSet> {
+        if let Some(r) = self
+            .rules
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(org, id, version)).cloned())
+        {
+            return Ok(r);
+        }
+        let row =
+            sqlx::query("select body from rule_sets where organisation_id = ? and id = ? and version = ?")
+                .bind(org.to_string())
+                .bind(id.to_string())
+                .bind(version as i64)
+                .fetch_optional(&self.reader)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let rules: RuleSet = serde_json::from_str(row.get::<&str, _>(0))
+            .map_err(|e| StoreError::Corrupt(format!("rule set: {e}")))?;
+        if let Ok(mut m) = self.rules.write() {
+            m.insert((org, id, version), rules.clone());
+        }
+        Ok(rules)
+    }
+}
+
+/// Fixed-width RFC 3339 in UTC: sorts as text in time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {s}: {e}")))
+}
+
+pub(crate) fn parse_id<T: FromStr>(s: &str) -> Result<T> {
+    s.parse().map_err(|_| StoreError::Corrupt(format!("id {s}")))
+}
+
+/// Maps a unique-constraint violation to a named conflict.
+pub(crate) fn map_unique(
+    e: sqlx::Error,
+    constraint: &'static str,
+    field: Option<&'static str>,
+) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { constraint, field },
+        _ => StoreError::from(e),
+    }
+}
+
+/// An event about to be appended to its organisation's chain.
+pub(crate) struct NewEvent<'a> {
+    pub organisation_id: OrganisationId,
+    pub matter_id: Option<PetitionId>,
+    pub kind: &'a str,
+    pub actor: &'a Actor,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub reason: Option<&'a str>,
+    pub before_state: Option<&'a str>,
+    pub after_state: Option<&'a str>,
+    pub data: serde_json::Value,
+}
+
+/// Appends an event to the organisation's hash chain inside the caller's transaction. The
+/// single writer connection serialises appends, so reading the head and writing the next link
+/// cannot interleave.
+pub(crate) async fn append_event(conn: &mut SqliteConnection, e: NewEvent<'_>) -> Result<i64> {
+    let org = e.organisation_id.to_string();
+    let head = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
+        .bind(&org)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (prev_seq, prev_hash) = match head {
+        Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
+        None => (0, GENESIS.to_string()),
+    };
+    let seq = prev_seq + 1;
+    let id = EventId::new().to_string();
+    let matter_id = e.matter_id.map(|m| m.to_string());
+    let (actor_kind, actor_user_id, actor_name) = match e.actor {
+        Actor::Staff(s) => (
+            ActorKind::Staff,
+            Some(s.user_id.to_string()),
+            Some(s.display_name.clone()),
+        ),
+        Actor::Petitioner => (ActorKind::Petitioner, None, None),
+        Actor::System => (ActorKind::System, None, None),
+    };
+    let occurred = ts(e.occurred_at);
+    let recorded = ts(e.recorded_at);
+    let data = e.data.to_string();
+    let hash = audit::event_hash(
+        &prev_hash,
+        &HashedFields {
+            organisation_id: &org,
+            seq,
+            id: &id,
+            matter_id: matter_id.as_deref(),
+            kind: e.kind,
+            actor_kind: actor_kind.code(),
+            actor_user_id: actor_user_id.as_deref(),
+            actor_name: actor_name.as_deref(),
+            occurred_at: &occurred,
+            recorded_at: &recorded,
+            reason: e.reason,
+            before_state: e.before_state,
+            after_state: e.after_state,
+            data: &data,
+        },
+    );
+    sqlx::query(
+        "insert into events (organisation_id, seq, id, matter_id, kind, actor_kind, actor_user_id,
+             actor_name, occurred_at, recorded_at, reason, before_state, after_state, data, prev_hash, hash)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&org)
+    .bind(seq)
+    .bind(&id)
+    .bind(&matter_id)
+    .bind(e.kind)
+    .bind(actor_kind.code())
+    .bind(&actor_user_id)
+    .bind(&actor_name)
+    .bind(&occurred)
+    .bind(&recorded)
+    .bind(e.reason)
+    .bind(e.before_state)
+    .bind(e.after_state)
+    .bind(&data)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into audit_heads (organisation_id, seq, hash) values (?, ?, ?)
+         on conflict (organisation_id) do update set seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(&org)
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_organisation(&self, name: &str) -> Result<OrganisationId> {
+        org::create_organisation(self, name).await
+    }
+    async fn organisations(&self) -> Result<Vec<Organisation>> {
+        org::organisations(self).await
+    }
+    async fn create_unit(&self, org: OrganisationId, unit: NewUnit) -> Result<Unit> {
+        org::create_unit(self, org, unit).await
+    }
+    async fn units(&self, org: OrganisationId) -> Result<Vec<Unit>> {
+        org::units(self, org).await
+    }
+    async fn create_user(&self, org: OrganisationId, user: NewUser) -> Result<User> {
+        org::create_user(self, org, user).await
+    }
+    async fn users(&self, org: OrganisationId) -> Result<Vec<User>> {
+        org::users(self, org).await
+    }
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        org::credentials(self, username).await
+    }
+    async fn staff_actor(&self, org: OrganisationId, user: UserId) -> Result<StaffActor> {
+        org::staff_actor(&self.reader, org, user).await
+    }
+    async fn create_session(&self, session: NewSession) -> Result<()> {
+        org::create_session(self, session).await
+    }
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(StaffActor, String)>> {
+        org::session(self, token_hash, now).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("delete from sessions where token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+    async fn create_api_token(
+        &self,
+        org: OrganisationId,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<()> {
+        org::create_api_token(self, org, user, name, token_hash).await
+    }
+    async fn api_token(&self, token_hash: &str) -> Result<Option<StaffActor>> {
+        org::api_token(self, token_hash).await
+    }
+    async fn create_category(&self, org: OrganisationId, category: NewCategory) -> Result<Category> {
+        org::create_category(self, org, category).await
+    }
+    async fn categories(&self, org: OrganisationId) -> Result<Vec<Category>> {
+        org::categories(self, org).await
+    }
+    async fn save_rule_set(
+        &self,
+        org: OrganisationId,
+        rules: RuleSet,
+        make_default: bool,
+    ) -> Result<RuleSet> {
+        org::save_rule_set(self, org, rules, make_default).await
+    }
+    async fn rule_sets(&self, org: OrganisationId) -> Result<Vec<StoredRuleSet>> {
+        org::rule_sets(self, org).await
+    }
+    async fn default_rule_set(&self, org: OrganisationId) -> Result<RuleSet> {
+        org::default_rule_set(&self.reader, org).await
+    }
+    async fn add_calendar_entries(&self, org: OrganisationId, entries: Vec<CalendarEntry>) -> Result<usize> {
+        org::add_calendar_entries(self, org, entries).await
+    }
+    async fn calendar(&self, org: OrganisationId) -> Result<Calendar> {
+        org::calendar(&self.reader, org).await
+    }
+    async fn register_matter(
+        &self,
+        org: OrganisationId,
+        actor: &Actor,
+        matter: NewMatter,
+    ) -> Result<Registered> {
+        matters::register(self, org, actor, matter).await
+    }
+    async fn matter(&self, viewer: &StaffActor, id: PetitionId) -> Result<MatterView> {
+        matters::get(self, viewer, id).await
+    }
+    async fn list_matters(&self, viewer: &StaffActor, filter: &MatterFilter) -> Result<Page<MatterSummary>> {
+        matters::list(self, viewer, filter).await
+    }
+    async fn timeline(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<EventRecord>> {
+        matters::timeline(self, viewer, id).await
+    }
+    async fn transition(
+        &self,
+        viewer: &StaffActor,
+        id: PetitionId,
+        cmd: Command,
+        occurred_at: Option<DateTime<Utc>>,
+    ) -> Result<MatterView> {
+        matters::transition(self, viewer, id, cmd, occurred_at).await
+    }
+    async fn reveal_petitioners(
+        &self,
+        viewer: &StaffActor,
+        id: PetitionId,
+    ) -> Result<Vec<RevealedPetitioner>> {
+        matters::reveal(self, viewer, id).await
+    }
+    async fn petitioner_matters(&self, viewer: &StaffActor, id: PetitionerId) -> Result<Vec<MatterSummary>> {
+        matters::petitioner_matters(self, viewer, id).await
+    }
+    async fn track(&self, code: &str, secret: &str) -> Result<PublicTrack> {
+        matters::track(self, code, secret).await
+    }
+    async fn public_transition(&self, code: &str, secret: &str, cmd: Command) -> Result<PublicTrack> {
+        matters::public_transition(self, code, secret, cmd).await
+    }
+    async fn verify_audit(&self) -> Result<ChainReport> {
+        verify_audit(&self.reader).await
+    }
+    async fn backup(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Err(StoreError::Invalid {
+                field: "out",
+                message: format!("{} already exists", path.display()),
+            });
+        }
+        // VACUUM INTO writes a consistent snapshot while the database stays in use.
+        sqlx::query("vacuum into ?")
+            .bind(path.to_string_lossy().as_ref())
+            .execute(&self.reader)
+            .await?;
+        Ok(())
+    }
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.reader).await?;
+        Ok(())
+    }
+}
+
+async fn verify_audit(pool: &SqlitePool) -> Result<ChainReport> {
+    let orgs: Vec<String> = sqlx::query_scalar("select id from organisations order by id")
+        .fetch_all(pool)
+        .await?;
+    let mut report = ChainReport {
+        organisations: orgs.len(),
+        events: 0,
+        broken: None,
+    };
+    for org in orgs {
+        let org_id: OrganisationId = parse_id(&org)?;
+        let mut prev_hash = GENESIS.to_string();
+        let mut expected_seq = 1i64;
+        let mut after = 0i64;
+        let broken = |seq: i64, id: &str, reason: String| BrokenLink {
+            organisation_id: org_id,
+            seq,
+            event_id: id.to_string(),
+            reason,
+        };
+        loop {
+            let rows = sqlx::query(
+                "select seq, id, matter_id, kind, actor_kind, actor_user_id, actor_name, occurred_at,
+                        recorded_at, reason, before_state, after_state, data, prev_hash, hash
+                 from events where organisation_id = ? and seq > ? order by seq limit 5000",
+            )
+            .bind(&org)
+            .bind(after)
+            .fetch_all(pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let seq: i64 = r.get("seq");
+                let id: String = r.get("id");
+                after = seq;
+                report.events += 1;
+                if seq != expected_seq {
+                    report.broken = Some(broken(
+                        seq,
+                        &id,
+                        format!("expected event #{expected_seq}, found #{seq} (an event is missing)"),
+                    ));
+                    return Ok(report);
+                }
+                let stored_prev: String = r.get("prev_hash");
+                if stored_prev != prev_hash {
+                    report.broken = Some(broken(
+                        seq,
+                        &id,
+                        "prev_hash does not match the previous event".into(),
+                    ));
+                    return Ok(report);
+                }
+                let computed = audit::event_hash(
+                    &prev_hash,
+                    &HashedFields {
+                        organisation_id: &org,
+                        seq,
+                        id: &id,
+                        matter_id: r.get("matter_id"),
+                        kind: r.get("kind"),
+                        actor_kind: r.get("actor_kind"),
+                        actor_user_id: r.get("actor_user_id"),
+                        actor_name: r.get("actor_name"),
+                        occurred_at: r.get("occurred_at"),
+                        recorded_at: r.get("recorded_at"),
+                        reason: r.get("reason"),
+                        before_state: r.get("before_state"),
+                        after_state: r.get("after_state"),
+                        data: r.get("data"),
+                    },
+                );
+                let stored: String = r.get("hash");
+                if computed != stored {
+                    report.broken = Some(broken(
+                        seq,
+                        &id,
+                        "content does not match its hash (the event was altered)".into(),
+                    ));
+                    return Ok(report);
+                }
+                prev_hash = stored;
+                expected_seq += 1;
+            }
+        }
+        let head = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
+            .bind(&org)
+            .fetch_optional(pool)
+            .await?;
+        if let Some(h) = head {
+            let (seq, hash): (i64, String) = (h.get(0), h.get(1));
+            if seq != expected_seq - 1 || hash != prev_hash {
+                report.broken = Some(broken(
+                    seq,
+                    "",
+                    format!(
+                        "the chain ends at #{} but its head says #{seq} (events were removed at the end)",
+                        expected_seq - 1
+                    ),
+                ));
+                return Ok(report);
+            }
+        }
+    }
+    Ok(report)
+}
