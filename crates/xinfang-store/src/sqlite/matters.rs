@@ -83,7 +83,7 @@ pub(super) async fn register(
     let now = s.now();
     let received_at = n.received_at.unwrap_or(now);
     let rules = s.default_rule_set_cached(org).await?;
-    let cal = super::org::calendar(&s.reader, org).await?;
+    let cal = s.cached_calendar(org).await?;
     let search_tokens = xinfang_nlp::index_tokens(&format!("{} {}", n.title.as_str(), n.content.as_str()));
     let mut tx = s.writer.begin().await?;
 
@@ -375,7 +375,7 @@ async fn view(
     let rules = s
         .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
         .await?;
-    let cal = super::org::calendar(&s.reader, m.organisation_id).await?;
+    let cal = s.cached_calendar(m.organisation_id).await?;
     let now = s.now();
     let deadline = lifecycle::current_deadline(&m, &rules, &cal, now).map(|(_, a)| a);
     let deadlines = lifecycle::all_deadlines(&m, &rules, &cal, now);
@@ -710,7 +710,7 @@ async fn apply_and_write(
     let rules = s
         .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
         .await?;
-    let cal = super::org::calendar(&s.reader, m.organisation_id).await?;
+    let cal = s.cached_calendar(m.organisation_id).await?;
     let next = lifecycle::apply(
         m,
         cmd,

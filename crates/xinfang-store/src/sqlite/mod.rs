@@ -56,6 +56,9 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     /// Rule set versions never change once stored, so they can be cached for good.
     rules: Arc<RwLock<RuleSetCache>>,
+    /// Each organisation's calendar (built-in data plus its additions), dropped when an admin
+    /// adds days. Every transition needs it, and it changes a few times a year.
+    calendars: Arc<RwLock<HashMap<OrganisationId, Calendar>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -97,6 +100,7 @@ impl SqliteStore {
             vault,
             clock,
             rules: Arc::default(),
+            calendars: Arc::default(),
         })
     }
 
@@ -107,6 +111,17 @@ impl SqliteStore {
     /// The organisation's default rule set (the one new matters are registered under).
     async fn default_rule_set_cached(&self, org: OrganisationId) -> Result<RuleSet> {
         org::default_rule_set(&self.reader, org).await
+    }
+
+    async fn cached_calendar(&self, org: OrganisationId) -> Result<Calendar> {
+        if let Some(c) = self.calendars.read().ok().and_then(|m| m.get(&org).cloned()) {
+            return Ok(c);
+        }
+        let cal = org::calendar(&self.reader, org).await?;
+        if let Ok(mut m) = self.calendars.write() {
+            m.insert(org, cal.clone());
+        }
+        Ok(cal)
     }
 
     async fn rule_set(&self, org: OrganisationId, id: RuleSetId, version: u32) -> Result<RuleSet> {
@@ -330,7 +345,11 @@ impl Store for SqliteStore {
         org::default_rule_set(&self.reader, org).await
     }
     async fn add_calendar_entries(&self, org: OrganisationId, entries: Vec<CalendarEntry>) -> Result<usize> {
-        org::add_calendar_entries(self, org, entries).await
+        let n = org::add_calendar_entries(self, org, entries).await?;
+        if let Ok(mut m) = self.calendars.write() {
+            m.remove(&org);
+        }
+        Ok(n)
     }
     async fn calendar(&self, org: OrganisationId) -> Result<Calendar> {
         org::calendar(&self.reader, org).await

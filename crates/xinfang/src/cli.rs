@@ -1,0 +1,286 @@
+//! The commands of `xinfang` and what each does (DESIGN.md section 10).
+
+use crate::{demo, keys};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use xinfang_core::clock::{Clock, SystemClock};
+use xinfang_core::org::{Role, RoleGrant, UnitKind};
+use xinfang_server::{Application, Config};
+use xinfang_store::sqlite::SqliteOptions;
+use xinfang_store::{NewUnit, NewUser, SqliteStore, Store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "xinfang",
+    version,
+    about = "智慧信访平台 — petition and public-appeal case management"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Db {
+    /// Database URL: sqlite://FILE (created and migrated on start).
+    #[arg(
+        long,
+        env = "XINFANG_DATABASE_URL",
+        default_value = "sqlite://xinfang.db",
+        global = true
+    )]
+    database_url: String,
+    /// File holding the key that encrypts phone and ID numbers (default: next to the database,
+    /// with the extension .key). `XINFANG_KEY` (base64) takes precedence.
+    #[arg(long, env = "XINFANG_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (and, on a new database, create an organisation with an admin user).
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, env = "XINFANG_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Mark session cookies Secure (when served behind HTTPS).
+        #[arg(long, env = "XINFANG_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create a fresh demo database (xinfang-demo.db) for an airport group, then serve it.
+    Demo {
+        #[arg(long, env = "XINFANG_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// How many matters to generate (at least 3,000 make a year look real).
+        #[arg(long, default_value_t = 3600)]
+        matters: usize,
+        /// Build the database and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Where to write the demo database.
+        #[arg(long, default_value = "xinfang-demo.db")]
+        out: PathBuf,
+    },
+    /// Write a consistent copy of the database while it stays in use.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Audit-chain operations.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk every organisation's event chain; print the first broken link and exit 1, or exit 0.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+/// Opens the store named by the URL. Only SQLite today; PostgreSQL joins behind the same trait.
+pub async fn open_store(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> anyhow::Result<Arc<dyn Store>> {
+    let url = &db.database_url;
+    let Some(path) = keys::sqlite_path(url) else {
+        bail!("unsupported database URL {url:?}: use sqlite://FILE");
+    };
+    if must_exist && !path.exists() {
+        bail!("database {} does not exist", path.display());
+    }
+    let vault = keys::load(url, db.key_file.as_deref())?;
+    let store = SqliteStore::connect(url, vault, clock, SqliteOptions::default())
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    Ok(Arc::new(store))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve {
+            db,
+            bind,
+            secure_cookies,
+        } => {
+            let store = open_store(&db, clock.clone(), false).await?;
+            bootstrap(store.as_ref()).await?;
+            serve(
+                store,
+                clock,
+                Config {
+                    bind,
+                    secure_cookies,
+                    ..Config::default()
+                },
+            )
+            .await?;
+        }
+        Command::Demo {
+            bind,
+            matters,
+            no_serve,
+            out,
+        } => {
+            let store = demo::build(&out, matters, clock.clone()).await?;
+            if !no_serve {
+                serve(
+                    store,
+                    clock,
+                    Config {
+                        bind,
+                        ..Config::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        Command::Backup { db, out } => {
+            let store = open_store(&db, clock, true).await?;
+            store.backup(&out).await?;
+            println!(
+                "已备份到 {} (backup written). Keep the key file with it: {}",
+                out.display(),
+                key_hint(&db)
+            );
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let store = open_store(&db, clock, true).await?;
+            let report = store.verify_audit().await?;
+            match report.broken {
+                None => {
+                    println!(
+                        "审计链完整 audit chain intact: {} organisation(s), {} event(s)",
+                        report.organisations, report.events
+                    );
+                }
+                Some(b) => {
+                    println!(
+                        "审计链断裂 audit chain BROKEN: organisation {} at event #{} ({}): {}",
+                        b.organisation_id, b.seq, b.event_id, b.reason
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn key_hint(db: &Db) -> String {
+    db.key_file
+        .clone()
+        .unwrap_or_else(|| keys::default_key_file(&db.database_url))
+        .display()
+        .to_string()
+}
+
+/// On a database without any organisation, creates one with a petition office and an `admin`
+/// user whose random password is printed once.
+async fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
+    if !store.organisations().await?.is_empty() {
+        return Ok(());
+    }
+    let org = store.create_organisation("本单位").await?;
+    let group = store
+        .create_unit(
+            org,
+            NewUnit {
+                name: "本单位".into(),
+                parent_id: None,
+                kind: UnitKind::Group,
+                petition_office: false,
+            },
+        )
+        .await?;
+    let office = store
+        .create_unit(
+            org,
+            NewUnit {
+                name: "信访办".into(),
+                parent_id: Some(group.id),
+                kind: UnitKind::Department,
+                petition_office: true,
+            },
+        )
+        .await?;
+    let password = xinfang_server::auth::random_token()[..16].to_string();
+    let hash = xinfang_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message_en))?;
+    store
+        .create_user(
+            org,
+            NewUser {
+                username: "admin".into(),
+                display_name: "系统管理员".into(),
+                password_hash: hash,
+                grants: vec![
+                    RoleGrant {
+                        role: Role::Admin,
+                        unit_id: group.id,
+                    },
+                    RoleGrant {
+                        role: Role::Supervisor,
+                        unit_id: office.id,
+                    },
+                ],
+            },
+        )
+        .await?;
+    eprintln!("新数据库已初始化 new database: user `admin`, password `{password}` (shown once; change it)");
+    Ok(())
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config, store, clock)
+        .await
+        .context("binding the listener")?;
+    let addr = app.local_addr()?;
+    eprintln!("xinfang 正在运行 listening on http://{addr}  (API: /api/v1, OpenAPI: /api/openapi.json)");
+    app.run_until(shutdown_signal()).await?;
+    eprintln!("xinfang stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Removes a SQLite database file with its WAL and shared-memory companions.
+pub fn remove_sqlite_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
