@@ -123,7 +123,7 @@ pub struct NewMatter {
     pub petitioners: Vec<NewPetitioner>,
     /// When the matter was received (a letter stamped yesterday was received yesterday).
     pub received_at: Option<DateTime<Utc>>,
-    /// The channel's original payload, kept verbatim.
+    /// The channel's original payload, kept verbatim (encrypted at rest: it may hold numbers).
     pub raw_payload: Option<serde_json::Value>,
 }
 

@@ -141,7 +141,9 @@ pub(super) async fn register(
     )?;
     let dl = deadline_columns(&matter, &rules, &cal, now);
     let secret_mac = s.vault.mac("secret", secret.as_str());
-    let raw = n.raw_payload.as_ref().map(|v| v.to_string());
+    // A channel's payload carries the caller's number and ID as often as not: it is encrypted
+    // like the petitioner's numbers (the column holds the ciphertext blob).
+    let raw = n.raw_payload.as_ref().map(|v| s.vault.encrypt(&v.to_string()));
 
     // A tracking-code collision is astronomically rare (31^8 codes) but cheap to survive.
     let mut matter = matter;
@@ -405,18 +407,13 @@ fn summary(r: &sqlx::sqlite::SqliteRow, now: DateTime<Utc>) -> Result<MatterSumm
         .map(parse_ts)
         .transpose()?;
     let paused: bool = r.get("paused");
-    let deadline_status = if paused {
-        Some(DeadlineStatus::Paused)
-    } else {
-        due_at.map(|due| {
-            if now >= due {
-                DeadlineStatus::Overdue
-            } else if due_soon_at.is_some_and(|s| now >= s) {
-                DeadlineStatus::DueSoon
-            } else {
-                DeadlineStatus::OnTrack
-            }
-        })
+    // The same order as `deadline::assess`: a pause never hides a missed deadline.
+    let deadline_status = match due_at {
+        Some(due) if now >= due => Some(DeadlineStatus::Overdue),
+        _ if paused => Some(DeadlineStatus::Paused),
+        Some(_) if due_soon_at.is_some_and(|s| now >= s) => Some(DeadlineStatus::DueSoon),
+        Some(_) => Some(DeadlineStatus::OnTrack),
+        None => None,
     };
     let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
     Ok(MatterSummary {
@@ -484,10 +481,12 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &MatterFilter, now: DateTime<Ut
         let now = ts(now);
         match st {
             DeadlineStatus::Paused => {
-                q.push(" and m.paused = 1");
+                q.push(" and m.paused = 1 and (m.due_at is null or m.due_at > ")
+                    .push_bind(now)
+                    .push(")");
             }
             DeadlineStatus::Overdue => {
-                q.push(" and m.paused = 0 and m.due_at <= ").push_bind(now);
+                q.push(" and m.due_at <= ").push_bind(now);
             }
             DeadlineStatus::DueSoon => {
                 q.push(" and m.paused = 0 and m.due_at > ")
