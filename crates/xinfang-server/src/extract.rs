@@ -52,10 +52,15 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
             let token = auth
                 .to_str()
                 .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(|v| {
+                    v.get(..7)
+                        .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                        .and(v.get(7..))
+                })
                 .map(str::trim)
                 .filter(|t| !t.is_empty() && t.len() <= 200)
                 .ok_or_else(|| {

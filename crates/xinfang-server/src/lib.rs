@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/healthz", axum::routing::get(api::health::healthz))
     .route("/", axum::routing::get(api::health::index))
+    .method_not_allowed_fallback(api::health::method_not_allowed)
     .fallback(api::health::not_found)
     .layer(DefaultBodyLimit::max(MAX_BODY))
     .with_state(state)

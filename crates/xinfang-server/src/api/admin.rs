@@ -262,7 +262,9 @@ async fn create_rule_set(
         (Some(v), _) => {
             let mut v = v.clone();
             if let Some(o) = v.as_object_mut() {
-                o.entry("version").or_insert(serde_json::json!(0));
+                // The store assigns the next version; this placeholder only has to pass
+                // validation (versions start at 1), whatever the client sent.
+                o.insert("version".into(), serde_json::json!(1));
                 o.entry("id").or_insert(serde_json::json!(RuleSetId::new()));
             }
             serde_json::from_value::<RuleSet>(v).map_err(|e| {

@@ -22,6 +22,17 @@ pub async fn index() -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
 
+/// A known path called with a method it does not serve answers 405 in the API's error shape
+/// (axum keeps the `Allow` header).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该地址不支持此请求方法",
+        "method not allowed on this route",
+    )
+}
+
 /// Unknown paths answer in the API's error shape.
 pub async fn not_found() -> ApiError {
     ApiError::new(

@@ -101,10 +101,14 @@ pub struct ListParams {
     to: Option<String>,
     /// Full-text query over title and content.
     q: Option<String>,
+    /// 1-based, at most 100000 (default 1).
     page: Option<u32>,
     /// At most 100 (default 20).
     per_page: Option<u32>,
 }
+
+/// The highest page number a list accepts.
+const MAX_PAGE: u32 = 100_000;
 
 fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
@@ -170,6 +174,16 @@ impl ListParams {
                 "q must be at most 100 characters",
             ));
         }
+        // Bounded so that the offset (page - 1) * per_page cannot overflow further down.
+        let page = self.page.unwrap_or(1).max(1);
+        if page > MAX_PAGE {
+            return Err(ApiError::invalid(
+                "page",
+                "invalid_value",
+                format!("页码不能超过{MAX_PAGE}"),
+                format!("page must be at most {MAX_PAGE}"),
+            ));
+        }
         let per_page = self.per_page.unwrap_or(20);
         if per_page == 0 || per_page > MatterFilter::MAX_PER_PAGE {
             return Err(ApiError::invalid(
@@ -210,7 +224,7 @@ impl ListParams {
                 .map(|s| parse_time("to", s))
                 .transpose()?,
             q,
-            page: self.page.unwrap_or(1).max(1),
+            page,
             per_page,
         })
     }

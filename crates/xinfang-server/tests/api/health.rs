@@ -1,0 +1,123 @@
+//! Liveness and the OpenAPI document.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let app = spawn_app().await;
+    let r = app.get("/healthz").await;
+    r.expect(200);
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_in_the_error_shape() {
+    let app = spawn_app().await;
+    app.get("/api/v1/nowhere")
+        .await
+        .expect_error(404, "no_such_route", None);
+    // A known route with the wrong method: 405, the same shape, and what is allowed.
+    let r = app
+        .get("/api/v1/matters/00000000-0000-0000-0000-000000000000/accept")
+        .await;
+    r.expect_error(405, "method_not_allowed", None);
+    assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    let r = app
+        .request(
+            reqwest::Method::DELETE,
+            "/api/v1/matters",
+            crate::helpers::Auth::None,
+            None,
+        )
+        .await;
+    r.expect_error(405, "method_not_allowed", None);
+}
+
+/// Every transition of the lifecycle has its endpoint, and the document says so.
+const TRANSITIONS: [&str; 22] = [
+    "accept",
+    "decline",
+    "classify",
+    "assign",
+    "return_misrouted",
+    "start_handling",
+    "pause",
+    "resume",
+    "request_extension",
+    "approve_extension",
+    "refuse_extension",
+    "draft_reply",
+    "approve_reply",
+    "deliver_reply",
+    "record_satisfaction",
+    "reopen",
+    "request_review",
+    "answer_review",
+    "request_recheck",
+    "answer_recheck",
+    "conclude",
+    "archive",
+];
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json").await;
+    let doc = doc.expect(200);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "not OpenAPI 3: {}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut expected = vec![
+        "/api/v1/auth/login".to_string(),
+        "/api/v1/auth/logout".to_string(),
+        "/api/v1/auth/me".to_string(),
+        "/api/v1/matters".to_string(),
+        "/api/v1/matters/{id}".to_string(),
+        "/api/v1/matters/{id}/timeline".to_string(),
+        "/api/v1/matters/{id}/reveal".to_string(),
+        "/api/v1/petitioners/{id}/matters".to_string(),
+        "/api/v1/public/matters".to_string(),
+        "/api/v1/public/track".to_string(),
+        "/api/v1/public/satisfaction".to_string(),
+        "/api/v1/public/review".to_string(),
+        "/api/v1/public/recheck".to_string(),
+        "/api/v1/units".to_string(),
+        "/api/v1/users".to_string(),
+        "/api/v1/categories".to_string(),
+        "/api/v1/rule-sets".to_string(),
+        "/api/v1/calendar".to_string(),
+        "/api/v1/tokens".to_string(),
+    ];
+    expected.extend(TRANSITIONS.iter().map(|t| format!("/api/v1/matters/{{id}}/{t}")));
+    for p in &expected {
+        assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
+    }
+    // Registration and listing share a path: both methods are documented.
+    let matters = &paths["/api/v1/matters"];
+    assert!(matters["post"].is_object() && matters["get"].is_object());
+    for t in TRANSITIONS {
+        let op = &paths[&format!("/api/v1/matters/{{id}}/{t}")]["post"];
+        assert!(op.is_object(), "{t} is not documented as POST");
+    }
+    // Every documented path is an /api/v1 route.
+    for p in paths.keys() {
+        assert!(p.starts_with("/api/v1/"), "unexpected path {p}");
+    }
+}
+
+#[tokio::test]
+async fn every_documented_transition_route_is_served() {
+    let app = spawn_app().await;
+    // Without credentials each route answers 401 (it exists), never 404 (no such route).
+    for t in TRANSITIONS {
+        let r = app
+            .post_public(
+                &format!("/api/v1/matters/00000000-0000-0000-0000-000000000000/{t}"),
+                serde_json::json!({}),
+            )
+            .await;
+        r.expect_error(401, "unauthenticated", None);
+    }
+}
