@@ -1,1 +1,406 @@
-fn main() {}
+//! `xinfang-bench`: measures a real `xinfang serve` process over HTTP.
+//!
+//! 1. builds a demo database (`xinfang demo --no-serve`) as the starting point;
+//! 2. starts `xinfang serve` on it as a child process;
+//! 3. creates `--creates` matters through `POST /api/v1/matters` with realistic Chinese texts
+//!    (the demo generator's), `--concurrency` requests in flight, and reports throughput and
+//!    latency percentiles;
+//! 4. runs filtered lists and full-text searches over the grown database and reports p50/p99
+//!    per query kind, plus one matter's timeline;
+//! 5. reports the server's peak resident memory (VmHWM) from /proc.
+//!
+//! The client shares the machine with the server, so figures are conservative. Run with
+//! `cargo run --release -p xinfang-bench -- --help`; it needs a release build of `xinfang`
+//! (`cargo build --release -p xinfang`).
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "HTTP benchmark of xinfang (creates, lists, search)")]
+struct Args {
+    /// The xinfang binary to measure.
+    #[arg(long, default_value = "target/release/xinfang")]
+    xinfang: PathBuf,
+    /// Working directory for the benchmark database.
+    #[arg(long, default_value = "bench-out")]
+    work: PathBuf,
+    /// Matters in the starting demo database.
+    #[arg(long, default_value_t = 3000)]
+    demo_matters: usize,
+    /// Matters to create over HTTP.
+    #[arg(long, default_value_t = 100_000)]
+    creates: usize,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Requests per list/search query kind.
+    #[arg(long, default_value_t = 400)]
+    queries: usize,
+    #[arg(long, default_value_t = 18_765)]
+    port: u16,
+}
+
+const TOKEN: &str = "demo-clerk-token";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let k = ((sorted.len() - 1) as f64 * p / 100.0).round() as usize;
+    sorted[k.min(sorted.len() - 1)]
+}
+
+/// Peak and current resident set size of a process, in MiB.
+fn rss_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+struct Stats {
+    name: String,
+    n: usize,
+    seconds: f64,
+    lat_ms: Vec<f64>,
+    errors: usize,
+}
+
+impl Stats {
+    fn json(&self) -> serde_json::Value {
+        let mut l = self.lat_ms.clone();
+        l.sort_by(f64::total_cmp);
+        serde_json::json!({
+            "name": self.name,
+            "n": self.n,
+            "errors": self.errors,
+            "throughput_per_s": (self.n as f64 / self.seconds * 10.0).round() / 10.0,
+            "p50_ms": (percentile(&l, 50.0) * 100.0).round() / 100.0,
+            "p90_ms": (percentile(&l, 90.0) * 100.0).round() / 100.0,
+            "p99_ms": (percentile(&l, 99.0) * 100.0).round() / 100.0,
+            "max_ms": (l.last().copied().unwrap_or(f64::NAN) * 100.0).round() / 100.0,
+        })
+    }
+}
+
+/// Sends `n` requests built by `make(i)`, `concurrency` at a time, expecting `expect` status.
+async fn run<F>(
+    name: &str,
+    client: &reqwest::Client,
+    n: usize,
+    concurrency: usize,
+    expect: u16,
+    make: F,
+) -> Stats
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, make, next) = (client.clone(), make.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                match make(&client, i).send().await {
+                    Ok(r) if r.status().as_u16() == expect => {
+                        let _ = r.bytes().await;
+                    }
+                    Ok(r) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!(
+                                "unexpected {}: {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("request failed: {e}");
+                        }
+                    }
+                }
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat_ms = Vec::with_capacity(n);
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            lat_ms.extend(l);
+            errors += e;
+        }
+    }
+    let s = Stats {
+        name: name.to_string(),
+        n,
+        seconds: started.elapsed().as_secs_f64(),
+        lat_ms,
+        errors,
+    };
+    eprintln!("{}", s.json());
+    s
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.work)?;
+    let db = args.work.join("bench.db");
+    let status = Command::new(&args.xinfang)
+        .args([
+            "demo",
+            "--no-serve",
+            "--matters",
+            &args.demo_matters.to_string(),
+            "--out",
+        ])
+        .arg(&db)
+        .env("XINFANG_LOG", "warn")
+        .status()
+        .with_context(|| format!("running {} demo", args.xinfang.display()))?;
+    if !status.success() {
+        bail!("demo build failed");
+    }
+    let base = format!("http://127.0.0.1:{}", args.port);
+    let child = Command::new(&args.xinfang)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{}", args.port),
+            "--database-url",
+        ])
+        .arg(format!("sqlite://{}", db.display()))
+        .env("XINFANG_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting xinfang serve")?;
+    let pid = child.id();
+    let _server = Server(child);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()?;
+    let ready = Instant::now();
+    loop {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        if ready.elapsed() > Duration::from_secs(30) {
+            bail!("server did not come up");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Realistic texts: the demo generator with another seed, so they differ from the database's.
+    let texts = xinfang_demo::generate(&xinfang_demo::DemoConfig {
+        matters: 5000,
+        seed: 7,
+        end: chrono::Utc::now().date_naive(),
+        months: 12,
+    });
+    let bodies: Arc<Vec<String>> = Arc::new(
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                serde_json::json!({
+                    "channel": m.channel.code(),
+                    "title": m.title,
+                    "content": m.content,
+                    "location": m.location,
+                    "petition_type": m.petition_type.code(),
+                    "petitioner": {"name": m.petitioners.first().map_or("匿名", |p| p.name.as_str()),
+                                   "phone": format!("13{:09}", (i * 7919) % 1_000_000_000)},
+                })
+                .to_string()
+            })
+            .collect(),
+    );
+    let mut results = Vec::new();
+    let (b, u) = (bodies.clone(), base.clone());
+    results.push(
+        run(
+            "create",
+            &client,
+            args.creates,
+            args.concurrency,
+            201,
+            move |c, i| {
+                c.post(format!("{u}/api/v1/matters"))
+                    .bearer_auth(TOKEN)
+                    .header("content-type", "application/json")
+                    .body(b[i % b.len()].clone())
+            },
+        )
+        .await,
+    );
+    let (hwm_after_create, _) = rss_mib(pid);
+
+    let units: serde_json::Value = client
+        .get(format!("{base}/api/v1/units"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let unit_ids: Vec<String> = units
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Duration::days(90)).to_string();
+    let lists: Vec<(&str, String)> = vec![
+        ("list_newest", "/api/v1/matters".into()),
+        ("list_state", "/api/v1/matters?state=in_progress,assigned".into()),
+        (
+            "list_channel_type",
+            "/api/v1/matters?channel=hotline12345&petition_type=appeal".into(),
+        ),
+        ("list_overdue", "/api/v1/matters?deadline_status=overdue".into()),
+        (
+            "list_date_range",
+            format!("/api/v1/matters?from={from}&to={today}&page=3"),
+        ),
+        (
+            "list_unit",
+            format!(
+                "/api/v1/matters?unit_id={}",
+                unit_ids.get(10).cloned().unwrap_or_default()
+            ),
+        ),
+    ];
+    for (name, path) in lists {
+        let u = format!("{base}{path}");
+        results.push(
+            run(name, &client, args.queries, 4, 200, move |c, _| {
+                c.get(&u).bearer_auth(TOKEN)
+            })
+            .await,
+        );
+    }
+    let words = [
+        "停车",
+        "出租车",
+        "行李",
+        "安检",
+        "噪音",
+        "租金",
+        "航班延误",
+        "大巴",
+        "投诉",
+        "退款",
+        "保洁",
+        "网约车",
+        "拆迁",
+        "欠薪",
+        "服务态度",
+        "收费",
+    ];
+    let u = base.clone();
+    results.push(
+        run("search", &client, args.queries, 4, 200, move |c, i| {
+            c.get(format!("{u}/api/v1/matters"))
+                .query(&[("q", words[i % words.len()])])
+                .bearer_auth(TOKEN)
+        })
+        .await,
+    );
+    let u = base.clone();
+    results.push(
+        run("search_filtered", &client, args.queries, 4, 200, move |c, i| {
+            c.get(format!("{u}/api/v1/matters"))
+                .query(&[("q", words[i % words.len()]), ("state", "registered")])
+                .bearer_auth(TOKEN)
+        })
+        .await,
+    );
+    let page: serde_json::Value = client
+        .get(format!("{base}/api/v1/matters?state=archived"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    if let Some(id) = page["items"][0]["id"].as_str() {
+        let u = format!("{base}/api/v1/matters/{id}/timeline");
+        results.push(
+            run("timeline", &client, args.queries, 4, 200, move |c, _| {
+                c.get(&u).bearer_auth(TOKEN)
+            })
+            .await,
+        );
+        let u = format!("{base}/api/v1/matters/{id}");
+        results.push(
+            run("get_one", &client, args.queries, 4, 200, move |c, _| {
+                c.get(&u).bearer_auth(TOKEN)
+            })
+            .await,
+        );
+    }
+    let total: serde_json::Value = client
+        .get(format!("{base}/api/v1/matters?per_page=1"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let (hwm, rss) = rss_mib(pid);
+    let db_mib = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+        .map(|m| m.len() as f64 / 1048576.0)
+        .sum::<f64>();
+    let summary = serde_json::json!({
+        "matters_in_database": total["total"],
+        "server_peak_rss_mib": (hwm * 10.0).round() / 10.0,
+        "server_peak_rss_after_creates_mib": (hwm_after_create * 10.0).round() / 10.0,
+        "server_rss_now_mib": (rss * 10.0).round() / 10.0,
+        "database_mib": (db_mib * 10.0).round() / 10.0,
+        "results": results.iter().map(Stats::json).collect::<Vec<_>>(),
+    });
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

@@ -304,6 +304,7 @@ pub fn apply(matter: &Matter, cmd: &Command, ctx: &Context<'_>) -> Result<Matter
     let t = cmd.transition();
     let at = ctx.at;
     let mut m = matter.clone();
+    m.last_event_at = Some(at);
     let staff = match ctx.actor {
         Actor::Staff(s) => Some(s),
         _ => None,
@@ -513,8 +514,13 @@ pub fn apply(matter: &Matter, cmd: &Command, ctx: &Context<'_>) -> Result<Matter
         Command::Reopen { .. } => {
             state_in(&[Replied, FollowUp])?;
             office(&[])?;
+            // The earlier reply no longer answers the matter: a new one must be drafted,
+            // approved and delivered, and rated afresh. The old ones stay in the event history.
             m.state = InProgress;
             m.reply = None;
+            m.replied_at = None;
+            m.satisfaction = None;
+            m.rated_at = None;
             m.reopen_count += 1;
         }
         Command::RequestReview { .. } => {
@@ -569,6 +575,10 @@ pub fn apply(matter: &Matter, cmd: &Command, ctx: &Context<'_>) -> Result<Matter
             m.state = Archived;
             m.archived_at = Some(at);
         }
+    }
+    // Checked last, so that a refusal for the state or the role takes precedence.
+    if matter.last_event_at.is_some_and(|last| at < last) {
+        return Err(LifecycleError::TimeBeforePrevious);
     }
     Ok(m)
 }
@@ -796,5 +806,6 @@ pub fn register(r: Registration, actor: &Actor) -> Result<Matter, LifecycleError
         reroute_count: 0,
         reopen_count: 0,
         pauses: Vec::new(),
+        last_event_at: Some(r.registered_at),
     })
 }

@@ -222,6 +222,10 @@ pub struct Matter {
     pub reroute_count: u32,
     pub reopen_count: u32,
     pub pauses: Vec<PauseSpan>,
+    /// When the latest event happened: a new event may not be dated before it, so a late
+    /// reply cannot be back-dated to before its own approval.
+    #[serde(default)]
+    pub last_event_at: Option<DateTime<Utc>>,
 }
 
 impl Matter {

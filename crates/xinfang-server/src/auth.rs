@@ -32,6 +32,13 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// A valid argon2 hash of a random password, verified against when a username is unknown.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
+    &HASH
+}
+
 /// A fresh random token, URL-safe base64 (43 characters).
 pub fn random_token() -> String {
     let mut b = [0u8; 32];

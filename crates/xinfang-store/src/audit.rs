@@ -1,12 +1,15 @@
 //! The audit chain: how an event's hash is computed, the same way on every backend.
 //!
 //! Each organisation has one chain. An event stores the hash of the event before it
-//! (`prev_hash`; the first event links to [`GENESIS`]) and its own hash, SHA-256 over
-//! `prev_hash` and a canonical, length-prefixed encoding of every stored field. Changing,
-//! inserting or removing any event breaks the link at that point, which `xinfang audit verify`
-//! reports. (The store also refuses UPDATE and DELETE on events; the chain catches what goes
-//! around the store.)
+//! (`prev_hash`; the first event links to [`GENESIS`]) and its own hash: HMAC-SHA-256, keyed
+//! with a key derived from the installation's master key, over `prev_hash` and a canonical,
+//! length-prefixed encoding of every stored field. Changing, inserting or removing any event
+//! breaks the link at that point, which `xinfang audit verify` reports. Because the hash is
+//! keyed, someone who can write the database file but does not hold the key cannot rewrite an
+//! event and recompute the chain behind it. (The store also refuses UPDATE and DELETE on
+//! events; the chain catches what goes around the store.)
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The `prev_hash` of an organisation's first event.
@@ -31,14 +34,14 @@ pub struct HashedFields<'a> {
     pub data: &'a str,
 }
 
-/// SHA-256 (hex) of `prev_hash` and the event's fields.
-pub fn event_hash(prev_hash: &str, f: &HashedFields<'_>) -> String {
-    let mut h = Sha256::new();
+/// HMAC-SHA-256 (hex), keyed with `key`, of `prev_hash` and the event's fields.
+pub fn event_hash(key: &[u8], prev_hash: &str, f: &HashedFields<'_>) -> String {
+    let mut h = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     let mut put = |v: Option<&str>| match v {
         // Length-prefixed, with a marker for NULL, so ("ab","c") and ("a","bc") differ.
         Some(s) => {
             h.update(b"S");
-            h.update((s.len() as u64).to_be_bytes());
+            h.update(&(s.len() as u64).to_be_bytes());
             h.update(s.as_bytes());
         }
         None => h.update(b"N"),
@@ -59,7 +62,7 @@ pub fn event_hash(prev_hash: &str, f: &HashedFields<'_>) -> String {
     put(f.before_state);
     put(f.after_state);
     put(Some(f.data));
-    hex::encode(h.finalize())
+    hex::encode(h.finalize().into_bytes())
 }
 
 /// SHA-256 (hex) of an API or session token: the store keeps only this.
@@ -92,10 +95,12 @@ mod tests {
 
     #[test]
     fn any_change_changes_the_hash() {
-        let a = event_hash(GENESIS, &fields(Some("x")));
+        let k = b"key";
+        let a = event_hash(k, GENESIS, &fields(Some("x")));
         assert_eq!(a.len(), 64);
-        assert_ne!(a, event_hash(GENESIS, &fields(Some("y"))));
-        assert_ne!(a, event_hash(GENESIS, &fields(None)));
-        assert_ne!(a, event_hash(&a, &fields(Some("x"))));
+        assert_ne!(a, event_hash(k, GENESIS, &fields(Some("y"))));
+        assert_ne!(a, event_hash(k, GENESIS, &fields(None)));
+        assert_ne!(a, event_hash(k, &a, &fields(Some("x"))));
+        assert_ne!(a, event_hash(b"other key", GENESIS, &fields(Some("x"))), "keyed");
     }
 }

@@ -248,11 +248,17 @@ impl ActorKind {
 }
 
 /// The kind of an audit event: a lifecycle transition, or a reveal of personal data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", untagged)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Transition(Transition),
     Reveal,
+}
+
+impl Serialize for EventKind {
+    /// As its code (`accept`, `reveal`, …), the same string the database stores.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
 }
 
 impl EventKind {

@@ -30,6 +30,7 @@ pub enum VaultError {
 pub struct Vault {
     cipher: Aes256Gcm,
     mac_key: [u8; 32],
+    audit_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Vault {
@@ -59,8 +60,13 @@ impl Vault {
         };
         let enc = derive(b"xinfang/encryption/v1");
         let mac_key = derive(b"xinfang/lookup/v1");
+        let audit_key = derive(b"xinfang/audit/v1");
         let cipher = Aes256Gcm::new_from_slice(&enc).map_err(|_| VaultError::BadKey)?;
-        Ok(Self { cipher, mac_key })
+        Ok(Self {
+            cipher,
+            mac_key,
+            audit_key,
+        })
     }
 
     /// Encrypts `plain` with a fresh nonce: nonce ‖ ciphertext ‖ tag.
@@ -86,6 +92,11 @@ impl Vault {
             .decrypt(Nonce::from_slice(nonce), ct)
             .map_err(|_| VaultError::Decrypt)?;
         String::from_utf8(plain).map_err(|_| VaultError::Decrypt)
+    }
+
+    /// The key of the audit chain's HMAC (see [`crate::audit`]).
+    pub fn audit_key(&self) -> &[u8] {
+        &self.audit_key
     }
 
     /// The keyed lookup hash of a value in a domain (`phone`, `id`, `secret`), so equal numbers

@@ -115,6 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let store = open_store(&db, clock.clone(), false).await?;
             bootstrap(store.as_ref()).await?;
+            warn_missing_calendar_years(store.as_ref(), clock.as_ref()).await?;
             serve(
                 store,
                 clock,
@@ -239,6 +240,25 @@ async fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
         )
         .await?;
     eprintln!("新数据库已初始化 new database: user `admin`, password `{password}` (shown once; change it)");
+    Ok(())
+}
+
+/// Logs a warning for each organisation whose holiday calendar lacks this year or the next:
+/// working days there count weekends only until an admin adds the State Council's schedule.
+async fn warn_missing_calendar_years(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let today = xinfang_core::clock::local_date(clock.now());
+    let end = chrono::NaiveDate::from_ymd_opt(today.year() + 1, 12, 31).unwrap_or(today);
+    for org in store.organisations().await? {
+        let missing = store.calendar(org.id).await?.missing_years(today, end);
+        if !missing.is_empty() {
+            tracing::warn!(
+                organisation = %org.name,
+                years = ?missing,
+                "节假日安排缺失 holiday calendar has no data for these years: working days count weekends only; add them with POST /api/v1/calendar"
+            );
+        }
+    }
     Ok(())
 }
 

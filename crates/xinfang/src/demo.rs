@@ -218,7 +218,9 @@ pub async fn build(path: &Path, matters: usize, clock: Arc<dyn Clock>) -> anyhow
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let default_unit = units["customer_service"];
     let mut counts: HashMap<State, usize> = HashMap::new();
-    for m in &generated {
+    // The generator fills the whole of today; what lies later than now has not happened yet.
+    let generated: Vec<&DemoMatter> = generated.iter().filter(|m| m.registered_at <= now).collect();
+    for m in generated.iter().copied() {
         let lead = cats
             .get(m.category)
             .and_then(|c| unit_by_name.get(c.default_unit.as_str()).copied())
@@ -428,10 +430,10 @@ async fn load_matter(
         return Ok(step.state);
     }
     let replied_at = (accepted_at + Duration::days(i64::from(m.handling_days.max(2))) - hours(rng, 0, 8))
-        .max(t + Duration::hours(3));
+        .max(t + Duration::hours(8));
     if let Some(days) = m.extension_days {
         let asked = (accepted_at + Duration::days(50))
-            .min(replied_at - Duration::hours(2))
+            .min(replied_at - Duration::hours(5))
             .max(t + Duration::minutes(30));
         let reason = "案情复杂，需协调相关单位共同核查，申请延长办理期限".to_string();
         if !step

@@ -83,15 +83,17 @@ async fn login(
         return Err(ApiError::too_many());
     }
     let creds = st.store.credentials(username).await?;
-    let ok = match &creds {
-        Some(c) if c.active => {
-            let (pw, hash) = (password.clone(), c.password_hash.clone());
-            tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
-                .await
-                .unwrap_or(false)
-        }
-        _ => false,
+    // An unknown user costs the same argon2 work as a known one, so response times do not
+    // tell which usernames exist.
+    let (known, hash) = match &creds {
+        Some(c) if c.active => (true, c.password_hash.clone()),
+        _ => (false, auth::dummy_hash().to_string()),
     };
+    let pw = password.clone();
+    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
+        .await
+        .unwrap_or(false);
+    let ok = known && verified;
     let Some(creds) = creds.filter(|_| ok) else {
         st.limits.login_failures.hit(&user_key).ok();
         st.limits.login_failures.hit(&ip_key).ok();

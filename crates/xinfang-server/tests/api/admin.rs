@@ -210,7 +210,6 @@ async fn categories_form_a_tree() {
 }
 
 #[tokio::test]
-#[ignore = "store bug: create_category maps every foreign-key violation to InvalidReference { field: \"parent_id\" }, also when the bad reference is default_unit_id"]
 async fn a_bad_default_unit_is_named() {
     let app = spawn_app().await;
     let admin = app.login("admin").await;

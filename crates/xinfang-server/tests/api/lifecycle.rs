@@ -738,7 +738,6 @@ async fn supervisors_decide_extensions_too() {
 /// A back-dated event may not precede what already happened: a reply delivered before it was
 /// approved, or before the matter was even registered, would corrupt the on-time rate.
 #[tokio::test]
-#[ignore = "core/store bug: occurred_at is only checked against now (server) and, for resume, the pause start (core); nothing refuses a time before the matter's previous event (LifecycleError::TimeBeforePrevious is unused elsewhere)"]
 async fn back_dated_events_do_not_precede_earlier_ones() {
     let app = spawn_app().await;
     let s = app.login_all().await;

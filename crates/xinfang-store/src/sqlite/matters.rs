@@ -217,6 +217,7 @@ pub(super) async fn register(
     }
     append_event(
         &mut tx,
+        &s.vault,
         NewEvent {
             organisation_id: org,
             matter_id: Some(id),
@@ -261,18 +262,29 @@ async fn upsert_petitioner(
         .as_ref()
         .map(|d| s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
     if phone_mac.is_some() || id_mac.is_some() {
-        let existing: Option<String> = sqlx::query_scalar(
-            "select id from petitioners where organisation_id = ? and ((? is not null and id_mac = ?) or (? is not null and phone_mac = ?))
-             order by (id_mac = ?) desc limit 1",
-        )
-        .bind(org.to_string())
-        .bind(&id_mac)
-        .bind(&id_mac)
-        .bind(&phone_mac)
-        .bind(&phone_mac)
-        .bind(&id_mac)
-        .fetch_optional(&mut *conn)
-        .await?;
+        // Two indexed look-ups rather than one `or`, which SQLite would answer with a scan.
+        // An ID document identifies a person more surely than a (shared, reassigned) phone.
+        let mut existing: Option<String> = None;
+        if let Some(mac) = &id_mac {
+            existing = sqlx::query_scalar(
+                "select id from petitioners where organisation_id = ? and id_mac = ? limit 1",
+            )
+            .bind(org.to_string())
+            .bind(mac)
+            .fetch_optional(&mut *conn)
+            .await?;
+        }
+        if existing.is_none()
+            && let Some(mac) = &phone_mac
+        {
+            existing = sqlx::query_scalar(
+                "select id from petitioners where organisation_id = ? and phone_mac = ? limit 1",
+            )
+            .bind(org.to_string())
+            .bind(mac)
+            .fetch_optional(&mut *conn)
+            .await?;
+        }
         if let Some(id) = existing {
             // Fill in what the earlier registration lacked; never overwrite what it had.
             sqlx::query(
@@ -541,7 +553,7 @@ pub(super) async fn list(
     q.push(" order by m.registered_at desc, m.seq desc limit ")
         .push_bind(per_page as i64)
         .push(" offset ")
-        .push_bind(((page - 1) * per_page) as i64);
+        .push_bind((i64::from(page) - 1) * i64::from(per_page));
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
 
@@ -633,7 +645,11 @@ pub(super) async fn timeline(
         && !viewer.may_see_confidential_reporter()
     {
         for e in &mut events {
-            if e.actor_kind == ActorKind::Petitioner || e.kind == EventKind::Transition(Transition::Register)
+            // Registration and reveal events name the petitioners; what the petitioner did
+            // themselves identifies them too.
+            if e.actor_kind == ActorKind::Petitioner
+                || e.kind == EventKind::Transition(Transition::Register)
+                || e.kind == EventKind::Reveal
             {
                 e.data = serde_json::Value::Null;
             }
@@ -772,6 +788,7 @@ async fn apply_and_write(
     let data = serde_json::to_value(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     append_event(
         conn,
+        &s.vault,
         NewEvent {
             organisation_id: m.organisation_id,
             matter_id: Some(m.id),
@@ -853,6 +870,7 @@ pub(super) async fn reveal(
         .collect::<Result<Vec<_>>>()?;
     append_event(
         &mut tx,
+        &s.vault,
         NewEvent {
             organisation_id: m.organisation_id,
             matter_id: Some(id),

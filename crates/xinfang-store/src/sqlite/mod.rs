@@ -194,7 +194,7 @@ pub(crate) struct NewEvent<'a> {
 /// Appends an event to the organisation's hash chain inside the caller's transaction. The
 /// single writer connection serialises appends, so reading the head and writing the next link
 /// cannot interleave.
-pub(crate) async fn append_event(conn: &mut SqliteConnection, e: NewEvent<'_>) -> Result<i64> {
+pub(crate) async fn append_event(conn: &mut SqliteConnection, vault: &Vault, e: NewEvent<'_>) -> Result<i64> {
     let org = e.organisation_id.to_string();
     let head = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
         .bind(&org)
@@ -220,6 +220,7 @@ pub(crate) async fn append_event(conn: &mut SqliteConnection, e: NewEvent<'_>) -
     let recorded = ts(e.recorded_at);
     let data = e.data.to_string();
     let hash = audit::event_hash(
+        vault.audit_key(),
         &prev_hash,
         &HashedFields {
             organisation_id: &org,
@@ -397,7 +398,7 @@ impl Store for SqliteStore {
         matters::public_transition(self, code, secret, cmd).await
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
-        verify_audit(&self.reader).await
+        verify_audit(&self.reader, &self.vault).await
     }
     async fn backup(&self, path: &Path) -> Result<()> {
         if path.exists() {
@@ -419,7 +420,7 @@ impl Store for SqliteStore {
     }
 }
 
-async fn verify_audit(pool: &SqlitePool) -> Result<ChainReport> {
+async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
     let orgs: Vec<String> = sqlx::query_scalar("select id from organisations order by id")
         .fetch_all(pool)
         .await?;
@@ -475,6 +476,7 @@ async fn verify_audit(pool: &SqlitePool) -> Result<ChainReport> {
                     return Ok(report);
                 }
                 let computed = audit::event_hash(
+                    vault.audit_key(),
                     &prev_hash,
                     &HashedFields {
                         organisation_id: &org,

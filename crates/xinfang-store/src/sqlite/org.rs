@@ -305,6 +305,20 @@ pub(super) async fn create_category(
     org: OrganisationId,
     c: NewCategory,
 ) -> Result<Category> {
+    // Checked first so the error names the right field; the foreign keys stay the guarantee.
+    if let Some(unit) = c.default_unit_id {
+        let found: Option<i64> =
+            sqlx::query_scalar("select 1 from units where organisation_id = ? and id = ?")
+                .bind(org.to_string())
+                .bind(unit.to_string())
+                .fetch_optional(&s.reader)
+                .await?;
+        if found.is_none() {
+            return Err(StoreError::InvalidReference {
+                field: "default_unit_id",
+            });
+        }
+    }
     let id = CategoryId::new();
     sqlx::query(
         "insert into categories (organisation_id, id, parent_id, name, default_unit_id, petition_type, created_at)
