@@ -210,11 +210,13 @@ impl MatterFilter {
     pub const MAX_PER_PAGE: u32 = 100;
 }
 
-/// A page of results; `total` counts every match (exactly, up to `total_capped_at`).
+/// A page of results. `total` counts the matches exactly up to a cap (1,000 on SQLite); past
+/// it `total` is the cap and `total_exact` is false ("1,000+").
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    pub total_exact: bool,
     pub page: u32,
     pub per_page: u32,
 }

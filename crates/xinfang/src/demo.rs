@@ -361,6 +361,7 @@ async fn load_matter(
         id: reg.id,
         now,
         state: State::Registered,
+        last: m.registered_at,
     };
     let target = m.target;
     if target == State::Registered {
@@ -553,11 +554,14 @@ struct Stepper<'a> {
     id: PetitionId,
     now: DateTime<Utc>,
     state: State,
+    /// When the latest step happened: each step is kept after it.
+    last: DateTime<Utc>,
 }
 
 impl Stepper<'_> {
     /// Applies `cmd` at `at` as `actor`; false (and nothing written) when `at` is in the future.
     async fn go(&mut self, actor: &StaffActor, cmd: Command, at: DateTime<Utc>) -> anyhow::Result<bool> {
+        let at = at.max(self.last + Duration::minutes(1));
         if at > self.now {
             return Ok(false);
         }
@@ -569,9 +573,13 @@ impl Stepper<'_> {
                 if later > self.now {
                     return Ok(false);
                 }
+                self.last = later;
                 self.store.transition(actor, self.id, cmd, Some(later)).await?
             }
-            other => other?,
+            other => {
+                self.last = at;
+                other?
+            }
         };
         self.state = view.matter.state;
         Ok(true)

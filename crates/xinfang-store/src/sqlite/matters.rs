@@ -4,7 +4,7 @@
 //! The scope of the viewer is always part of the SQL (`push_scope`), so a handler of unit A
 //! asking for a matter of unit B gets `NotFound` from the query itself.
 
-use super::{NewEvent, SqliteStore, append_event, map_unique, parse_id, parse_ts, ts};
+use super::{NewEvent, SqliteStore, Writer, map_unique, parse_id, parse_ts, ts};
 use crate::model::*;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
@@ -85,7 +85,7 @@ pub(super) async fn register(
     let rules = s.default_rule_set_cached(org).await?;
     let cal = s.cached_calendar(org).await?;
     let search_tokens = xinfang_nlp::index_tokens(&format!("{} {}", n.title.as_str(), n.content.as_str()));
-    let mut tx = s.writer.begin().await?;
+    let mut w = Writer::begin(s).await?;
 
     // Intake is idempotent per channel and external id: a work order pushed twice is one matter.
     if let Some(ext) = &n.external_id
@@ -93,7 +93,7 @@ pub(super) async fn register(
             .bind(org.to_string())
             .bind(n.channel.code())
             .bind(ext)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(w.conn())
             .await?
     {
         return Ok(Registered {
@@ -107,7 +107,7 @@ pub(super) async fn register(
 
     let mut petitioner_ids = Vec::with_capacity(n.petitioners.len());
     for p in &n.petitioners {
-        petitioner_ids.push(upsert_petitioner(s, &mut tx, org, p, now).await?);
+        petitioner_ids.push(upsert_petitioner(s, w.conn(), org, p, now).await?);
     }
     petitioner_ids.dedup();
 
@@ -176,7 +176,7 @@ pub(super) async fn register(
         .bind(body_json(&matter)?)
         .bind(&raw)
         .bind(ts(now))
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await;
         match res {
             Ok(r) => {
@@ -201,22 +201,20 @@ pub(super) async fn register(
         constraint: "matters_tracking_code_key",
         field: None,
     })?;
-    sqlx::query("insert into matters_fts (rowid, tokens) values (?, ?)")
-        .bind(seq)
-        .bind(&search_tokens)
-        .execute(&mut *tx)
-        .await?;
-    for (pos, pid) in petitioner_ids.iter().enumerate() {
-        sqlx::query("insert or ignore into matter_petitioners (organisation_id, matter_id, petitioner_id, position) values (?, ?, ?, ?)")
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .bind(pid.to_string())
-            .bind(pos as i64)
-            .execute(&mut *tx)
-            .await?;
+    // The search tokens and the petitioner links in one round trip.
+    let mut q = QueryBuilder::<Sqlite>::new("insert into matters_fts (rowid, tokens) values (");
+    q.push_bind(seq).push(", ").push_bind(search_tokens).push(")");
+    if !petitioner_ids.is_empty() {
+        q.push("; insert or ignore into matter_petitioners (organisation_id, matter_id, petitioner_id, position) ");
+        q.push_values(petitioner_ids.iter().enumerate(), |mut b, (pos, pid)| {
+            b.push_bind(org.to_string())
+                .push_bind(id.to_string())
+                .push_bind(pid.to_string())
+                .push_bind(pos as i64);
+        });
     }
-    append_event(
-        &mut tx,
+    q.build().execute(w.conn()).await?;
+    w.append(
         &s.vault,
         NewEvent {
             organisation_id: org,
@@ -237,7 +235,7 @@ pub(super) async fn register(
         },
     )
     .await?;
-    tx.commit().await?;
+    w.commit().await?;
     Ok(Registered {
         id,
         tracking_code: matter.tracking_code,
@@ -457,10 +455,15 @@ const SUMMARY_COLUMNS: &str =
     "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
     m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
 
-/// The most rows a list counts exactly; beyond it the total says "at least this many".
-pub const COUNT_CAP: u64 = 10_000;
+/// The most rows a list counts exactly; beyond it `total` is this many and `total_exact` false.
+pub const COUNT_CAP: u64 = 1_000;
 
-fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &MatterFilter, now: DateTime<Utc>) -> bool {
+fn push_filters(
+    q: &mut QueryBuilder<Sqlite>,
+    org: OrganisationId,
+    f: &MatterFilter,
+    now: DateTime<Utc>,
+) -> bool {
     if !f.states.is_empty() {
         q.push(" and m.state in (");
         let mut sep = q.separated(", ");
@@ -470,7 +473,9 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &MatterFilter, now: DateTime<Ut
         q.push(")");
     }
     if let Some(u) = f.unit_id {
-        q.push(" and exists (select 1 from matter_units fu where fu.organisation_id = m.organisation_id and fu.matter_id = m.id and fu.unit_id = ")
+        q.push(" and m.id in (select fu.matter_id from matter_units fu where fu.organisation_id = ")
+            .push_bind(org.to_string())
+            .push(" and fu.unit_id = ")
             .push_bind(u.to_string())
             .push(")");
     }
@@ -540,35 +545,43 @@ pub(super) async fn list(
     let scope = viewer.scope();
     let mut conn = s.reader.acquire().await?;
 
-    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
-    push_scope(&mut q, &scope);
-    if !push_filters(&mut q, f, now) {
+    // Count first (up to COUNT_CAP): the answer also tells how to fetch the page. A filter
+    // that matches few rows is best served by its own index and a small sort; one that
+    // matches many by walking the registration-time index until the page is full. Left to
+    // itself SQLite prefers the latter even for a handful of matches, which costs hundreds of
+    // milliseconds at 100,000 matters; the unary `+` in ORDER BY steers it to the former.
+    let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from matters m where");
+    push_scope(&mut c, &scope);
+    if !push_filters(&mut c, scope.organisation_id, f, now) {
         return Ok(Page {
             items: Vec::new(),
             total: 0,
+            total_exact: true,
             page,
             per_page,
         });
     }
-    q.push(" order by m.registered_at desc, m.seq desc limit ")
-        .push_bind(per_page as i64)
-        .push(" offset ")
-        .push_bind((i64::from(page) - 1) * i64::from(per_page));
+    c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
+    let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+    let few = total < COUNT_CAP;
+
+    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
+    push_scope(&mut q, &scope);
+    push_filters(&mut q, scope.organisation_id, f, now);
+    q.push(if few {
+        " order by +m.registered_at desc, +m.seq desc limit "
+    } else {
+        " order by m.registered_at desc, m.seq desc limit "
+    })
+    .push_bind(per_page as i64)
+    .push(" offset ")
+    .push_bind((i64::from(page) - 1) * i64::from(per_page));
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-
-    let total = if page == 1 && (items.len() as u32) < per_page {
-        items.len() as u64
-    } else {
-        let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from matters m where");
-        push_scope(&mut c, &scope);
-        push_filters(&mut c, f, now);
-        c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
-        c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64
-    };
     Ok(Page {
         items,
         total,
+        total_exact: few,
         page,
         per_page,
     })
@@ -715,7 +728,7 @@ async fn check_references(conn: &mut SqliteConnection, org: OrganisationId, cmd:
 /// Applies `cmd` inside `conn`'s transaction and writes the row and the event.
 async fn apply_and_write(
     s: &SqliteStore,
-    conn: &mut SqliteConnection,
+    w: &mut Writer<'_>,
     m: &Matter,
     actor: &Actor,
     cmd: &Command,
@@ -736,7 +749,7 @@ async fn apply_and_write(
             calendar: &cal,
         },
     )?;
-    check_references(conn, m.organisation_id, cmd).await?;
+    check_references(w.conn(), m.organisation_id, cmd).await?;
     let dl = deadline_columns(&next, &rules, &cal, now);
     let org = m.organisation_id.to_string();
     sqlx::query(
@@ -759,13 +772,13 @@ async fn apply_and_write(
     .bind(ts(now))
     .bind(&org)
     .bind(m.id.to_string())
-    .execute(&mut *conn)
+    .execute(w.conn())
     .await?;
     if next.lead_unit_id != m.lead_unit_id || next.co_unit_ids != m.co_unit_ids {
         sqlx::query("delete from matter_units where organisation_id = ? and matter_id = ?")
             .bind(&org)
             .bind(m.id.to_string())
-            .execute(&mut *conn)
+            .execute(w.conn())
             .await?;
         let units: Vec<(UnitId, &str)> = next
             .lead_unit_id
@@ -781,13 +794,12 @@ async fn apply_and_write(
             .bind(m.id.to_string())
             .bind(u.to_string())
             .bind(role)
-            .execute(&mut *conn)
+            .execute(w.conn())
             .await?;
         }
     }
     let data = serde_json::to_value(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    append_event(
-        conn,
+    w.append(
         &s.vault,
         NewEvent {
             organisation_id: m.organisation_id,
@@ -814,12 +826,13 @@ pub(super) async fn transition(
     occurred_at: Option<DateTime<Utc>>,
 ) -> Result<MatterView> {
     let at = occurred_at.unwrap_or_else(|| s.now());
-    let mut tx = s.writer.begin().await?;
-    let m = load_scoped(&mut tx, &viewer.scope(), id).await?;
-    let next = apply_and_write(s, &mut tx, &m, &Actor::Staff(viewer.clone()), &cmd, at).await?;
-    let v = view(s, &mut tx, viewer, next).await?;
-    tx.commit().await?;
-    Ok(v)
+    let mut w = Writer::begin(s).await?;
+    let m = load_scoped(w.conn(), &viewer.scope(), id).await?;
+    let next = apply_and_write(s, &mut w, &m, &Actor::Staff(viewer.clone()), &cmd, at).await?;
+    w.commit().await?;
+    // Built from the matter in hand: after a return the viewer may no longer be in its scope.
+    let mut conn = s.reader.acquire().await?;
+    view(s, &mut conn, viewer, next).await
 }
 
 pub(super) async fn reveal(
@@ -833,8 +846,8 @@ pub(super) async fn reveal(
         });
     }
     let now = s.now();
-    let mut tx = s.writer.begin().await?;
-    let m = load_scoped(&mut tx, &viewer.scope(), id).await?;
+    let mut w = Writer::begin(s).await?;
+    let m = load_scoped(w.conn(), &viewer.scope(), id).await?;
     let rows = sqlx::query(
         "select p.id, p.name, p.phone_enc, p.id_kind, p.id_enc, p.address_enc from matter_petitioners mp
          join petitioners p on p.organisation_id = mp.organisation_id and p.id = mp.petitioner_id
@@ -842,7 +855,7 @@ pub(super) async fn reveal(
     )
     .bind(m.organisation_id.to_string())
     .bind(id.to_string())
-    .fetch_all(&mut *tx)
+    .fetch_all(w.conn())
     .await?;
     let open = |col: &str, r: &sqlx::sqlite::SqliteRow| -> Result<Option<String>> {
         r.get::<Option<Vec<u8>>, _>(col)
@@ -868,8 +881,7 @@ pub(super) async fn reveal(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    append_event(
-        &mut tx,
+    w.append(
         &s.vault,
         NewEvent {
             organisation_id: m.organisation_id,
@@ -885,7 +897,7 @@ pub(super) async fn reveal(
         },
     )
     .await?;
-    tx.commit().await?;
+    w.commit().await?;
     Ok(out)
 }
 
@@ -999,10 +1011,10 @@ pub(super) async fn public_transition(
             code: "forbidden_transition",
         });
     }
-    let mut tx = s.writer.begin().await?;
-    let m = load_by_secret(s, &mut tx, code, secret).await?;
-    let next = apply_and_write(s, &mut tx, &m, &Actor::Petitioner, &cmd, s.now()).await?;
-    let v = public_view(&mut tx, &next).await?;
-    tx.commit().await?;
-    Ok(v)
+    let mut w = Writer::begin(s).await?;
+    let m = load_by_secret(s, w.conn(), code, secret).await?;
+    let next = apply_and_write(s, &mut w, &m, &Actor::Petitioner, &cmd, s.now()).await?;
+    w.commit().await?;
+    let mut conn = s.reader.acquire().await?;
+    public_view(&mut conn, &next).await
 }

@@ -59,6 +59,10 @@ pub struct SqliteStore {
     /// Each organisation's calendar (built-in data plus its additions), dropped when an admin
     /// adds days. Every transition needs it, and it changes a few times a year.
     calendars: Arc<RwLock<HashMap<OrganisationId, Calendar>>>,
+    /// Each organisation's default rule set, dropped when a new default is saved.
+    defaults: Arc<RwLock<HashMap<OrganisationId, RuleSet>>>,
+    /// The write lock of event-appending transactions, with the chain heads it guards.
+    heads: Arc<tokio::sync::Mutex<HeadCache>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -101,6 +105,8 @@ impl SqliteStore {
             clock,
             rules: Arc::default(),
             calendars: Arc::default(),
+            defaults: Arc::default(),
+            heads: Arc::default(),
         })
     }
 
@@ -110,7 +116,14 @@ impl SqliteStore {
 
     /// The organisation's default rule set (the one new matters are registered under).
     async fn default_rule_set_cached(&self, org: OrganisationId) -> Result<RuleSet> {
-        org::default_rule_set(&self.reader, org).await
+        if let Some(r) = self.defaults.read().ok().and_then(|m| m.get(&org).cloned()) {
+            return Ok(r);
+        }
+        let rules = org::default_rule_set(&self.reader, org).await?;
+        if let Ok(mut m) = self.defaults.write() {
+            m.insert(org, rules.clone());
+        }
+        Ok(rules)
     }
 
     async fn cached_calendar(&self, org: OrganisationId) -> Result<Calendar> {
@@ -191,87 +204,142 @@ pub(crate) struct NewEvent<'a> {
     pub data: serde_json::Value,
 }
 
-/// Appends an event to the organisation's hash chain inside the caller's transaction. The
-/// single writer connection serialises appends, so reading the head and writing the next link
-/// cannot interleave.
-pub(crate) async fn append_event(conn: &mut SqliteConnection, vault: &Vault, e: NewEvent<'_>) -> Result<i64> {
-    let org = e.organisation_id.to_string();
-    let head = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
+/// Each organisation's audit chain head: (seq, hash) of its latest event.
+type HeadCache = HashMap<OrganisationId, (i64, String)>;
+
+/// A write transaction that may append audit events.
+///
+/// Holding it holds the store's write lock, which also guards the cached chain heads: no other
+/// writer can append between our reading the head and committing, so the head need not be read
+/// from the database for every event. The cache learns the new heads only after the commit; a
+/// transaction that fails or is dropped (a client that hung up) leaves it as it was. The upsert
+/// of `audit_heads` is a compare-and-set on the previous seq, so a head moved by anything else
+/// (another process on the same file) makes the append fail rather than fork the chain.
+pub(crate) struct Writer<'a> {
+    heads: tokio::sync::MutexGuard<'a, HeadCache>,
+    pending: Vec<(OrganisationId, i64, String)>,
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) async fn begin(s: &'a SqliteStore) -> Result<Writer<'a>> {
+        let heads = s.heads.lock().await;
+        let tx = s.writer.begin().await?;
+        Ok(Writer {
+            heads,
+            pending: Vec::new(),
+            tx,
+        })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        self.tx.commit().await?;
+        for (org, seq, hash) in self.pending.drain(..) {
+            self.heads.insert(org, (seq, hash));
+        }
+        Ok(())
+    }
+
+    async fn head(&mut self, org: OrganisationId) -> Result<(i64, String)> {
+        if let Some((_, seq, hash)) = self.pending.iter().rev().find(|(o, _, _)| *o == org) {
+            return Ok((*seq, hash.clone()));
+        }
+        if let Some(h) = self.heads.get(&org) {
+            return Ok(h.clone());
+        }
+        let row = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(match row {
+            Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
+            None => (0, GENESIS.to_string()),
+        })
+    }
+
+    /// Appends an event to its organisation's hash chain in this transaction; returns its seq.
+    pub(crate) async fn append(&mut self, vault: &Vault, e: NewEvent<'_>) -> Result<i64> {
+        let (prev_seq, prev_hash) = self.head(e.organisation_id).await?;
+        let org = e.organisation_id.to_string();
+        let seq = prev_seq + 1;
+        let id = EventId::new().to_string();
+        let matter_id = e.matter_id.map(|m| m.to_string());
+        let (actor_kind, actor_user_id, actor_name) = match e.actor {
+            Actor::Staff(s) => (
+                ActorKind::Staff,
+                Some(s.user_id.to_string()),
+                Some(s.display_name.clone()),
+            ),
+            Actor::Petitioner => (ActorKind::Petitioner, None, None),
+            Actor::System => (ActorKind::System, None, None),
+        };
+        let occurred = ts(e.occurred_at);
+        let recorded = ts(e.recorded_at);
+        let data = e.data.to_string();
+        let hash = audit::event_hash(
+            vault.audit_key(),
+            &prev_hash,
+            &HashedFields {
+                organisation_id: &org,
+                seq,
+                id: &id,
+                matter_id: matter_id.as_deref(),
+                kind: e.kind,
+                actor_kind: actor_kind.code(),
+                actor_user_id: actor_user_id.as_deref(),
+                actor_name: actor_name.as_deref(),
+                occurred_at: &occurred,
+                recorded_at: &recorded,
+                reason: e.reason,
+                before_state: e.before_state,
+                after_state: e.after_state,
+                data: &data,
+            },
+        );
+        // One round trip for both statements: the event, then the head moved from prev_seq.
+        let done = sqlx::query(
+            "insert into events (organisation_id, seq, id, matter_id, kind, actor_kind, actor_user_id,
+                 actor_name, occurred_at, recorded_at, reason, before_state, after_state, data, prev_hash, hash)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+             insert into audit_heads (organisation_id, seq, hash) values (?, ?, ?)
+             on conflict (organisation_id) do update set seq = excluded.seq, hash = excluded.hash
+             where audit_heads.seq = excluded.seq - 1",
+        )
         .bind(&org)
-        .fetch_optional(&mut *conn)
+        .bind(seq)
+        .bind(&id)
+        .bind(&matter_id)
+        .bind(e.kind)
+        .bind(actor_kind.code())
+        .bind(&actor_user_id)
+        .bind(&actor_name)
+        .bind(&occurred)
+        .bind(&recorded)
+        .bind(e.reason)
+        .bind(e.before_state)
+        .bind(e.after_state)
+        .bind(&data)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .bind(&org)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *self.tx)
         .await?;
-    let (prev_seq, prev_hash) = match head {
-        Some(r) => (r.get::<i64, _>(0), r.get::<String, _>(1)),
-        None => (0, GENESIS.to_string()),
-    };
-    let seq = prev_seq + 1;
-    let id = EventId::new().to_string();
-    let matter_id = e.matter_id.map(|m| m.to_string());
-    let (actor_kind, actor_user_id, actor_name) = match e.actor {
-        Actor::Staff(s) => (
-            ActorKind::Staff,
-            Some(s.user_id.to_string()),
-            Some(s.display_name.clone()),
-        ),
-        Actor::Petitioner => (ActorKind::Petitioner, None, None),
-        Actor::System => (ActorKind::System, None, None),
-    };
-    let occurred = ts(e.occurred_at);
-    let recorded = ts(e.recorded_at);
-    let data = e.data.to_string();
-    let hash = audit::event_hash(
-        vault.audit_key(),
-        &prev_hash,
-        &HashedFields {
-            organisation_id: &org,
-            seq,
-            id: &id,
-            matter_id: matter_id.as_deref(),
-            kind: e.kind,
-            actor_kind: actor_kind.code(),
-            actor_user_id: actor_user_id.as_deref(),
-            actor_name: actor_name.as_deref(),
-            occurred_at: &occurred,
-            recorded_at: &recorded,
-            reason: e.reason,
-            before_state: e.before_state,
-            after_state: e.after_state,
-            data: &data,
-        },
-    );
-    sqlx::query(
-        "insert into events (organisation_id, seq, id, matter_id, kind, actor_kind, actor_user_id,
-             actor_name, occurred_at, recorded_at, reason, before_state, after_state, data, prev_hash, hash)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&org)
-    .bind(seq)
-    .bind(&id)
-    .bind(&matter_id)
-    .bind(e.kind)
-    .bind(actor_kind.code())
-    .bind(&actor_user_id)
-    .bind(&actor_name)
-    .bind(&occurred)
-    .bind(&recorded)
-    .bind(e.reason)
-    .bind(e.before_state)
-    .bind(e.after_state)
-    .bind(&data)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into audit_heads (organisation_id, seq, hash) values (?, ?, ?)
-         on conflict (organisation_id) do update set seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(&org)
-    .bind(seq)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(seq)
+        if done.rows_affected() != 2 {
+            self.heads.remove(&e.organisation_id);
+            return Err(StoreError::Conflict {
+                constraint: "audit_heads_seq",
+                field: None,
+            });
+        }
+        self.pending.push((e.organisation_id, seq, hash));
+        Ok(seq)
+    }
 }
 
 #[async_trait]
@@ -337,7 +405,11 @@ impl Store for SqliteStore {
         rules: RuleSet,
         make_default: bool,
     ) -> Result<RuleSet> {
-        org::save_rule_set(self, org, rules, make_default).await
+        let saved = org::save_rule_set(self, org, rules, make_default).await?;
+        if let Ok(mut m) = self.defaults.write() {
+            m.remove(&org);
+        }
+        Ok(saved)
     }
     async fn rule_sets(&self, org: OrganisationId) -> Result<Vec<StoredRuleSet>> {
         org::rule_sets(self, org).await
