@@ -44,6 +44,9 @@ struct Args {
     queries: usize,
     #[arg(long, default_value_t = 18_765)]
     port: u16,
+    /// Reuse the database of an earlier run instead of building a fresh demo.
+    #[arg(long)]
+    reuse: bool,
 }
 
 const TOKEN: &str = "demo-clerk-token";
