@@ -458,12 +458,8 @@ const SUMMARY_COLUMNS: &str =
 /// The most rows a list counts exactly; beyond it `total` is this many and `total_exact` false.
 pub const COUNT_CAP: u64 = 1_000;
 
-fn push_filters(
-    q: &mut QueryBuilder<Sqlite>,
-    org: OrganisationId,
-    f: &MatterFilter,
-    now: DateTime<Utc>,
-) -> bool {
+/// Adds the filters other than the full-text query (see [`search`]).
+fn push_filters(q: &mut QueryBuilder<Sqlite>, org: OrganisationId, f: &MatterFilter, now: DateTime<Utc>) {
     if !f.states.is_empty() {
         q.push(" and m.state in (");
         let mut sep = q.separated(", ");
@@ -516,22 +512,6 @@ fn push_filters(
             }
         }
     }
-    if let Some(text) = &f.q {
-        let tokens = xinfang_nlp::query_tokens(text);
-        if tokens.is_empty() {
-            return false;
-        }
-        // Each token is quoted as an FTS5 string; query_tokens leaves only alphanumerics.
-        let expr = tokens
-            .iter()
-            .map(|t| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" AND ");
-        q.push(" and m.seq in (select rowid from matters_fts where matters_fts match ")
-            .push_bind(expr)
-            .push(")");
-    }
-    true
 }
 
 pub(super) async fn list(
@@ -545,6 +525,9 @@ pub(super) async fn list(
     let scope = viewer.scope();
     let mut conn = s.reader.acquire().await?;
 
+    if let Some(text) = &f.q {
+        return search(&mut conn, &scope, f, text, now, page, per_page).await;
+    }
     // Count first (up to COUNT_CAP): the answer also tells how to fetch the page. A filter
     // that matches few rows is best served by its own index and a small sort; one that
     // matches many by walking the registration-time index until the page is full. Left to
@@ -552,15 +535,7 @@ pub(super) async fn list(
     // milliseconds at 100,000 matters; the unary `+` in ORDER BY steers it to the former.
     let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from matters m where");
     push_scope(&mut c, &scope);
-    if !push_filters(&mut c, scope.organisation_id, f, now) {
-        return Ok(Page {
-            items: Vec::new(),
-            total: 0,
-            total_exact: true,
-            page,
-            per_page,
-        });
-    }
+    push_filters(&mut c, scope.organisation_id, f, now);
     c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
     let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
     let few = total < COUNT_CAP;
@@ -582,6 +557,64 @@ pub(super) async fn list(
         items,
         total,
         total_exact: few,
+        page,
+        per_page,
+    })
+}
+
+/// Full-text search: every jieba token of the query must match. The full-text index drives
+/// the query, newest recorded first (its rowid is the matter's insertion order), so a page is
+/// found after reading about as many matches as it shows, however common the words are, and
+/// counting stops at [`COUNT_CAP`].
+async fn search(
+    conn: &mut SqliteConnection,
+    scope: &MatterScope,
+    f: &MatterFilter,
+    text: &str,
+    now: DateTime<Utc>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<MatterSummary>> {
+    let tokens = xinfang_nlp::query_tokens(text);
+    if tokens.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            total_exact: true,
+            page,
+            per_page,
+        });
+    }
+    // Each token is quoted as an FTS5 string; query_tokens leaves only alphanumerics.
+    let expr = tokens
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    const FROM: &str =
+        " from matters_fts join matters m on m.seq = matters_fts.rowid where matters_fts match ";
+
+    let mut c = QueryBuilder::<Sqlite>::new(format!("select count(*) from (select 1{FROM}"));
+    c.push_bind(expr.clone()).push(" and");
+    push_scope(&mut c, scope);
+    push_filters(&mut c, scope.organisation_id, f, now);
+    c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
+    let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+
+    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS}{FROM}"));
+    q.push_bind(expr).push(" and");
+    push_scope(&mut q, scope);
+    push_filters(&mut q, scope.organisation_id, f, now);
+    q.push(" order by matters_fts.rowid desc limit ")
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind((i64::from(page) - 1) * i64::from(per_page));
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        total,
+        total_exact: total < COUNT_CAP,
         page,
         per_page,
     })
