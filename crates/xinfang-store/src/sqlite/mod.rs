@@ -63,8 +63,6 @@ pub struct SqliteStore {
     defaults: Arc<RwLock<HashMap<OrganisationId, RuleSet>>>,
     /// The write lock of event-appending transactions, with the chain heads it guards.
     heads: Arc<tokio::sync::Mutex<HeadCache>>,
-    /// Dropped with the last clone of the store, which stops its background checkpoints.
-    _alive: Arc<()>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -93,21 +91,15 @@ impl SqliteStore {
             .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory")
             .pragma("journal_size_limit", "67108864");
-        // The writer never checkpoints by itself: a checkpoint syncs the database file, and
-        // doing that inside a commit stalled every registration queued behind it. A background
-        // task checkpoints instead (see `checkpoint_in_background`).
+        // The writer checkpoints the WAL itself (SQLite's default, every 1,000 pages). A
+        // background PASSIVE checkpointer was tried: under sustained writes it never catches the
+        // moving end of the WAL, so the WAL is never reset and grew to 15 GB in a benchmark.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
             .connect_with(connect.clone())
             .await?;
-        let alive = Arc::new(());
-        checkpoint_in_background(checkpointer, Arc::downgrade(&alive));
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
             .connect_with(connect.read_only(true))
@@ -121,7 +113,6 @@ impl SqliteStore {
             calendars: Arc::default(),
             defaults: Arc::default(),
             heads: Arc::default(),
-            _alive: alive,
         })
     }
 
@@ -176,24 +167,6 @@ impl SqliteStore {
         }
         Ok(rules)
     }
-}
-
-/// Checkpoints the WAL into the database file every half second (PASSIVE: it never waits for
-/// readers or the writer); `journal_size_limit` trims the file back to 64 MiB after a reset.
-/// Stops when the store
-/// is dropped.
-fn checkpoint_in_background(pool: SqlitePool, alive: std::sync::Weak<()>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while alive.upgrade().is_some() {
-            tick.tick().await;
-            if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)").execute(&pool).await {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-            }
-        }
-        pool.close().await;
-    });
 }
 
 /// Fixed-width RFC 3339 in UTC: sorts as text in time order.
