@@ -1,11 +1,23 @@
 //! Chinese text processing for xinfang.
 //!
-//! This crate owns everything that turns petition text into tokens: segmentation with jieba
-//! (its dictionary is embedded in the binary, nothing is downloaded), the normalisation that
-//! makes full-width and half-width forms compare equal, and the token streams the stores put
-//! into their full-text indexes (SQLite FTS5, PostgreSQL tsvector). Indexing and querying must
-//! tokenise the same way, which is why both live here and nowhere else.
+//! This crate owns everything that turns petition text into tokens and decisions: segmentation
+//! with jieba (its dictionary is embedded in the binary, nothing is downloaded), the normalisation
+//! that makes full-width and half-width forms compare equal, the token streams the stores put
+//! into their full-text indexes (SQLite FTS5, PostgreSQL tsvector), and the routing classifier
+//! (features, training, calibrated prediction with reasons, evaluation). Indexing and querying
+//! must tokenise the same way, which is why both live here and nowhere else.
 
+/// The routing classifier: training, calibrated top-3 prediction with reasons, model files.
+pub mod classifier;
+/// Labelled CSV input with bad rows reported by line.
+pub mod dataset;
+/// Metrics (accuracy, macro-F1, coverage, ECE), stratified folds, cross-validation.
+pub mod eval;
+/// Normalised, masked text → TF-IDF vectors for the classifier.
+pub mod features;
+/// Segmentation and the search token streams.
 pub mod segment;
 
+pub use classifier::{Classifier, Example, ModelError, ModelInfo, Prediction, TrainConfig, TrainError};
+pub use eval::Report;
 pub use segment::{index_tokens, normalise, query_tokens};

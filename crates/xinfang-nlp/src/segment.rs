@@ -8,7 +8,7 @@
 use jieba_rs::Jieba;
 use std::sync::LazyLock;
 
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+pub(crate) static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
 /// Forces the dictionary to load now (at server start) instead of on the first request.
 pub fn warm_up() {

@@ -1,0 +1,760 @@
+//! Features for the routing classifier: normalised, masked text → jieba words, word bigrams and
+//! character 1–3-grams → sublinear TF-IDF, L2-normalised per block.
+//!
+//! Two paths produce the same vectors. Training analyses a whole corpus once
+//! ([`Corpus::analyse`]): every document becomes counts over corpus-wide term ids, so fitting a
+//! vocabulary per cross-validation fold is a counting exercise and segmentation runs once.
+//! Prediction goes through a [`FeatureSpace`] keyed by the words and characters themselves. A
+//! [`FeatureSpace`] fitted on a corpus vectorises that corpus's documents exactly as it vectorises
+//! their texts (tested below).
+//!
+//! Personal numbers never become features: [`feature_text`] replaces mobile numbers, ID numbers and
+//! any other run of seven or more digits with a placeholder character before anything else sees
+//! the text, so no model file contains a petitioner's number.
+
+use crate::segment::{JIEBA, normalise};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Placeholder for a mainland mobile number (1[3-9] and nine more digits).
+pub const MASK_PHONE: char = '\u{E000}';
+/// Placeholder for a resident ID number (18 characters, or the old 15-digit form).
+pub const MASK_ID: char = '\u{E001}';
+/// Placeholder for any other run of seven or more digits (landlines, bank cards, order numbers).
+pub const MASK_NUMBER: char = '\u{E002}';
+
+/// How documents become vectors. Stored in the model, so prediction uses what training used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureConfig {
+    /// Shortest character n-gram (≥ 1).
+    pub char_min: u8,
+    /// Longest character n-gram (≤ 3: grams are packed into 64 bits).
+    pub char_max: u8,
+    /// Whether adjacent jieba words form bigram features.
+    pub word_bigrams: bool,
+    /// A term must occur in at least this many training documents.
+    pub min_df: u32,
+    /// Weight of the word block after its L2 normalisation.
+    pub word_weight: f32,
+    /// Weight of the word-bigram block after its L2 normalisation.
+    pub bigram_weight: f32,
+    /// Weight of the character n-gram block after its L2 normalisation.
+    pub char_weight: f32,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            char_min: 1,
+            char_max: 3,
+            word_bigrams: true,
+            min_df: 2,
+            word_weight: 1.0,
+            bigram_weight: 0.5,
+            char_weight: 1.0,
+        }
+    }
+}
+
+/// Normalises text for features: full-width to half-width, lower case, white space runs to one
+/// space, and personal numbers replaced by [`MASK_PHONE`], [`MASK_ID`] or [`MASK_NUMBER`].
+pub fn feature_text(text: &str) -> String {
+    let norm = normalise(text);
+    let chars: Vec<char> = norm.chars().collect();
+    let mut out = String::with_capacity(norm.len());
+    let mut i = 0;
+    let mut last_space = true;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            let (end, digits) = digit_run(&chars, i);
+            if digits.len() >= 7 {
+                out.push(classify_number(&digits));
+                last_space = false;
+                i = end;
+                continue;
+            }
+            out.extend(&chars[i..end]);
+            last_space = false;
+            i = end;
+            continue;
+        }
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+        i += 1;
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// The digit run starting at `start`: digits, joined by single `-` or spaces (138-1234-5678,
+/// 138 1234 5678), and the trailing `x` of an ID number. Returns the end index and the digits.
+fn digit_run(chars: &[char], start: usize) -> (usize, Vec<char>) {
+    let mut digits = Vec::new();
+    let mut i = start;
+    let mut end = start;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            digits.push(c);
+            i += 1;
+            end = i;
+        } else if (c == '-' || c == ' ') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if digits.len() == 17 && chars.get(end).is_some_and(|c| *c == 'x') {
+        digits.push('x');
+        end += 1;
+    }
+    (end, digits)
+}
+
+fn classify_number(digits: &[char]) -> char {
+    let n = digits.len();
+    if n == 11 && digits[0] == '1' && ('3'..='9').contains(&digits[1]) {
+        MASK_PHONE
+    } else if n == 18 || n == 15 {
+        MASK_ID
+    } else {
+        MASK_NUMBER
+    }
+}
+
+/// A document's words (jieba, white space dropped) and characters, after [`feature_text`].
+#[derive(Debug, Clone)]
+pub struct Analysed {
+    /// The jieba words in order.
+    pub words: Vec<String>,
+    /// The characters in order.
+    pub chars: Vec<char>,
+}
+
+/// Segments `text` after [`feature_text`].
+pub fn analyse(text: &str) -> Analysed {
+    let norm = feature_text(text);
+    let words = JIEBA
+        .cut(&norm, true)
+        .into_iter()
+        .map(|t| t.word)
+        .filter(|w| !w.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    Analysed {
+        words,
+        chars: norm.chars().collect(),
+    }
+}
+
+/// Packs a character n-gram (n ≤ 3) into a key; distinct grams get distinct keys.
+fn gram_key(gram: &[char]) -> u64 {
+    gram.iter().fold(0u64, |k, c| (k << 21) | (*c as u64 + 1))
+}
+
+/// The characters of a gram key made by [`gram_key`].
+fn gram_text(mut key: u64) -> String {
+    let mut out = Vec::new();
+    while key != 0 {
+        let c = (key & 0x1F_FFFF) as u32;
+        out.push(char::from_u32(c.saturating_sub(1)).unwrap_or('\u{FFFD}'));
+        key >>= 21;
+    }
+    out.iter().rev().collect()
+}
+
+fn for_each_gram(chars: &[char], config: &FeatureConfig, mut f: impl FnMut(u64)) {
+    let lo = config.char_min.max(1) as usize;
+    let hi = config.char_max.clamp(1, 3) as usize;
+    for n in lo..=hi {
+        if chars.len() >= n {
+            for g in chars.windows(n) {
+                f(gram_key(g));
+            }
+        }
+    }
+}
+
+/// FxHash: a fast hasher for integer and short-string keys of vocabularies fixed at training
+/// time (no attacker decides what is in the table, so SipHash's protection buys nothing).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        for b in chunks.remainder() {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// A HashMap with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A sparse vector: strictly increasing feature indices with their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    /// Feature indices, increasing.
+    pub indices: Vec<u32>,
+    /// The value of each index.
+    pub values: Vec<f32>,
+}
+
+/// A corpus analysed once: every document as term counts over corpus-wide ids.
+pub struct Corpus {
+    /// Word text of each word id.
+    pub words: Vec<String>,
+    /// Word-id pair of each bigram id.
+    pub bigrams: Vec<(u32, u32)>,
+    /// Gram key of each gram id.
+    pub grams: Vec<u64>,
+    /// Per document: (word id, count), (bigram id, count), (gram id, count), each sorted by id.
+    pub docs: Vec<DocTerms>,
+}
+
+/// One document's term counts over a [`Corpus`]'s ids.
+#[derive(Debug, Clone, Default)]
+pub struct DocTerms {
+    /// (word id, count), sorted by id.
+    pub words: Vec<(u32, u32)>,
+    /// (bigram id, count), sorted by id.
+    pub bigrams: Vec<(u32, u32)>,
+    /// (gram id, count), sorted by id.
+    pub grams: Vec<(u32, u32)>,
+}
+
+fn counts(mut ids: Vec<u32>) -> Vec<(u32, u32)> {
+    ids.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
+    for id in ids {
+        match out.last_mut() {
+            Some((last, n)) if *last == id => *n += 1,
+            _ => out.push((id, 1)),
+        }
+    }
+    out
+}
+
+impl Corpus {
+    /// Segments every text (on up to `threads` threads) and counts its terms.
+    pub fn analyse(texts: &[&str], config: &FeatureConfig, threads: usize) -> Corpus {
+        let threads = threads.clamp(1, 16);
+        let chunk = texts.len().div_ceil(threads).max(1);
+        let analysed: Vec<Analysed> = std::thread::scope(|s| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(|t| analyse(t)).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut word_ids: FxMap<String, u32> = FxMap::default();
+        let mut bigram_ids: FxMap<u64, u32> = FxMap::default();
+        let mut gram_ids: FxMap<u64, u32> = FxMap::default();
+        let mut corpus = Corpus {
+            words: Vec::new(),
+            bigrams: Vec::new(),
+            grams: Vec::new(),
+            docs: Vec::with_capacity(analysed.len()),
+        };
+        for a in analysed {
+            let mut ws = Vec::with_capacity(a.words.len());
+            for w in a.words {
+                let next = corpus.words.len() as u32;
+                let id = *word_ids.entry(w).or_insert_with_key(|w| {
+                    corpus.words.push(w.clone());
+                    next
+                });
+                ws.push(id);
+            }
+            let mut bs = Vec::new();
+            if config.word_bigrams {
+                for p in ws.windows(2) {
+                    let key = (u64::from(p[0]) << 32) | u64::from(p[1]);
+                    let next = corpus.bigrams.len() as u32;
+                    let id = *bigram_ids.entry(key).or_insert_with(|| {
+                        corpus.bigrams.push((p[0], p[1]));
+                        next
+                    });
+                    bs.push(id);
+                }
+            }
+            let mut gs = Vec::with_capacity(a.chars.len() * 3);
+            for_each_gram(&a.chars, config, |key| {
+                let next = corpus.grams.len() as u32;
+                let id = *gram_ids.entry(key).or_insert_with(|| {
+                    corpus.grams.push(key);
+                    next
+                });
+                gs.push(id);
+            });
+            corpus.docs.push(DocTerms {
+                words: counts(ws),
+                bigrams: counts(bs),
+                grams: counts(gs),
+            });
+        }
+        corpus
+    }
+}
+
+/// What a feature index stands for, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureName {
+    /// A jieba word.
+    Word(String),
+    /// Two adjacent jieba words.
+    Bigram(String, String),
+    /// A character n-gram.
+    Chars(String),
+}
+
+impl FeatureName {
+    /// The text a person reads: the word, the two words joined, or the characters; masked
+    /// numbers shown as 〔电话〕, 〔证件号〕, 〔号码〕.
+    pub fn display(&self) -> String {
+        let raw = match self {
+            FeatureName::Word(w) | FeatureName::Chars(w) => w.clone(),
+            FeatureName::Bigram(a, b) => format!("{a}{b}"),
+        };
+        let mut out = String::with_capacity(raw.len());
+        for c in raw.chars() {
+            match c {
+                MASK_PHONE => out.push_str("〔电话〕"),
+                MASK_ID => out.push_str("〔证件号〕"),
+                MASK_NUMBER => out.push_str("〔号码〕"),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+/// The vocabulary of a trained model: which words, bigrams and grams are features, their
+/// inverse document frequencies, and how a text becomes a vector.
+#[derive(Debug, Clone)]
+pub struct FeatureSpace {
+    config: FeatureConfig,
+    /// Word text → feature index (0..n_words).
+    words: FxMap<Box<str>, u32>,
+    /// Word texts in index order.
+    word_list: Vec<Box<str>>,
+    /// (word feature, word feature) packed → feature index (n_words..n_words+n_bigrams).
+    bigrams: FxMap<u64, u32>,
+    bigram_list: Vec<(u32, u32)>,
+    /// Gram key → feature index (after words and bigrams).
+    grams: FxMap<u64, u32>,
+    gram_list: Vec<u64>,
+    idf: Vec<f32>,
+}
+
+/// A [`FeatureSpace`] fitted on some documents of a [`Corpus`], with the tables that vectorise
+/// that corpus's documents without looking at text again.
+pub struct FittedCorpus<'c> {
+    corpus: &'c Corpus,
+    /// Corpus word id → feature index.
+    word_map: Vec<u32>,
+    bigram_map: Vec<u32>,
+    gram_map: Vec<u32>,
+    /// The space, for prediction and serialisation.
+    pub space: FeatureSpace,
+}
+
+const NONE: u32 = u32::MAX;
+
+fn bigram_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+fn idf(n_docs: usize, df: u32) -> f32 {
+    (((1 + n_docs) as f64 / (1 + df) as f64).ln() + 1.0) as f32
+}
+
+impl FeatureSpace {
+    /// Fits the vocabulary and IDF on the documents `train` of `corpus`: a term is kept when it
+    /// occurs in at least `min_df` of them.
+    pub fn fit<'c>(corpus: &'c Corpus, train: &[usize], config: &FeatureConfig) -> FittedCorpus<'c> {
+        let min_df = config.min_df.max(1);
+        let mut wdf = vec![0u32; corpus.words.len()];
+        let mut bdf = vec![0u32; corpus.bigrams.len()];
+        let mut gdf = vec![0u32; corpus.grams.len()];
+        for &d in train {
+            let doc = &corpus.docs[d];
+            doc.words.iter().for_each(|(id, _)| wdf[*id as usize] += 1);
+            doc.bigrams.iter().for_each(|(id, _)| bdf[*id as usize] += 1);
+            doc.grams.iter().for_each(|(id, _)| gdf[*id as usize] += 1);
+        }
+        let n = train.len();
+        let mut idfs = Vec::new();
+        let mut word_map = vec![NONE; corpus.words.len()];
+        let mut words = FxMap::default();
+        let mut word_list = Vec::new();
+        for (id, df) in wdf.iter().enumerate() {
+            if *df >= min_df {
+                let f = idfs.len() as u32;
+                word_map[id] = f;
+                let w: Box<str> = corpus.words[id].as_str().into();
+                words.insert(w.clone(), f);
+                word_list.push(w);
+                idfs.push(idf(n, *df));
+            }
+        }
+        let mut bigram_map = vec![NONE; corpus.bigrams.len()];
+        let mut bigrams = FxMap::default();
+        let mut bigram_list = Vec::new();
+        for (id, df) in bdf.iter().enumerate() {
+            let (a, b) = corpus.bigrams[id];
+            let (fa, fb) = (word_map[a as usize], word_map[b as usize]);
+            if *df >= min_df && fa != NONE && fb != NONE {
+                let f = idfs.len() as u32;
+                bigram_map[id] = f;
+                bigrams.insert(bigram_key(fa, fb), f);
+                bigram_list.push((fa, fb));
+                idfs.push(idf(n, *df));
+            }
+        }
+        let mut gram_map = vec![NONE; corpus.grams.len()];
+        let mut grams = FxMap::default();
+        let mut gram_list = Vec::new();
+        for (id, df) in gdf.iter().enumerate() {
+            if *df >= min_df {
+                let f = idfs.len() as u32;
+                gram_map[id] = f;
+                grams.insert(corpus.grams[id], f);
+                gram_list.push(corpus.grams[id]);
+                idfs.push(idf(n, *df));
+            }
+        }
+        FittedCorpus {
+            corpus,
+            word_map,
+            bigram_map,
+            gram_map,
+            space: FeatureSpace {
+                config: config.clone(),
+                words,
+                word_list,
+                bigrams,
+                bigram_list,
+                grams,
+                gram_list,
+                idf: idfs,
+            },
+        }
+    }
+
+    /// Rebuilds a space from its parts (as stored in a model file). Fails when they disagree.
+    pub fn from_parts(
+        config: FeatureConfig,
+        word_list: Vec<Box<str>>,
+        bigram_list: Vec<(u32, u32)>,
+        gram_list: Vec<u64>,
+        idf: Vec<f32>,
+    ) -> Result<FeatureSpace, String> {
+        let nw = word_list.len();
+        if idf.len() != nw + bigram_list.len() + gram_list.len() {
+            return Err("idf length does not match the vocabulary".into());
+        }
+        let mut words = FxMap::default();
+        words.reserve(nw);
+        for (i, w) in word_list.iter().enumerate() {
+            words.insert(w.clone(), i as u32);
+        }
+        let mut bigrams = FxMap::default();
+        for (i, (a, b)) in bigram_list.iter().enumerate() {
+            if *a as usize >= nw || *b as usize >= nw {
+                return Err("bigram refers to a word outside the vocabulary".into());
+            }
+            bigrams.insert(bigram_key(*a, *b), (nw + i) as u32);
+        }
+        let base = nw + bigram_list.len();
+        let mut grams = FxMap::default();
+        for (i, g) in gram_list.iter().enumerate() {
+            grams.insert(*g, (base + i) as u32);
+        }
+        if words.len() != nw || bigrams.len() != bigram_list.len() || grams.len() != gram_list.len() {
+            return Err("duplicate vocabulary entries".into());
+        }
+        Ok(FeatureSpace {
+            config,
+            words,
+            word_list,
+            bigrams,
+            bigram_list,
+            grams,
+            gram_list,
+            idf,
+        })
+    }
+
+    /// The configuration the space was fitted with.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.idf.len()
+    }
+
+    /// Whether the space has no features at all.
+    pub fn is_empty(&self) -> bool {
+        self.idf.is_empty()
+    }
+
+    /// Word texts in feature order.
+    pub fn word_list(&self) -> &[Box<str>] {
+        &self.word_list
+    }
+
+    /// Bigrams as pairs of word feature indices.
+    pub fn bigram_list(&self) -> &[(u32, u32)] {
+        &self.bigram_list
+    }
+
+    /// Gram keys in feature order.
+    pub fn gram_list(&self) -> &[u64] {
+        &self.gram_list
+    }
+
+    /// The IDF of every feature.
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// What feature `index` stands for.
+    pub fn name(&self, index: u32) -> Option<FeatureName> {
+        let i = index as usize;
+        let nw = self.word_list.len();
+        let nb = self.bigram_list.len();
+        if i < nw {
+            Some(FeatureName::Word(self.word_list[i].to_string()))
+        } else if i < nw + nb {
+            let (a, b) = self.bigram_list[i - nw];
+            Some(FeatureName::Bigram(
+                self.word_list[a as usize].to_string(),
+                self.word_list[b as usize].to_string(),
+            ))
+        } else {
+            self.gram_list
+                .get(i - nw - nb)
+                .map(|g| FeatureName::Chars(gram_text(*g)))
+        }
+    }
+
+    /// The vector of `text`.
+    pub fn vectorise(&self, text: &str) -> SparseVec {
+        let a = analyse(text);
+        let mut ws = Vec::with_capacity(a.words.len());
+        let mut wf = Vec::with_capacity(a.words.len());
+        for w in &a.words {
+            let f = self.words.get(w.as_str()).copied().unwrap_or(NONE);
+            wf.push(f);
+            if f != NONE {
+                ws.push(f);
+            }
+        }
+        let mut bs = Vec::new();
+        if self.config.word_bigrams {
+            for p in wf.windows(2) {
+                if p[0] != NONE
+                    && p[1] != NONE
+                    && let Some(f) = self.bigrams.get(&bigram_key(p[0], p[1]))
+                {
+                    bs.push(*f);
+                }
+            }
+        }
+        let mut gs = Vec::with_capacity(a.chars.len() * 3);
+        for_each_gram(&a.chars, &self.config, |key| {
+            if let Some(f) = self.grams.get(&key) {
+                gs.push(*f);
+            }
+        });
+        self.weigh(&[counts(ws), counts(bs), counts(gs)])
+    }
+
+    /// Sublinear TF-IDF per block, each block L2-normalised and scaled by its weight; blocks are
+    /// in index order (words < bigrams < grams), so the result is sorted.
+    fn weigh(&self, blocks: &[Vec<(u32, u32)>; 3]) -> SparseVec {
+        let weights = [
+            self.config.word_weight,
+            self.config.bigram_weight,
+            self.config.char_weight,
+        ];
+        let total: usize = blocks.iter().map(Vec::len).sum();
+        let mut out = SparseVec {
+            indices: Vec::with_capacity(total),
+            values: Vec::with_capacity(total),
+        };
+        for (block, weight) in blocks.iter().zip(weights) {
+            let start = out.values.len();
+            let mut norm = 0f32;
+            for (f, tf) in block {
+                let v = (1.0 + (*tf as f32).ln()) * self.idf[*f as usize];
+                norm += v * v;
+                out.indices.push(*f);
+                out.values.push(v);
+            }
+            if norm > 0.0 {
+                let scale = weight / norm.sqrt();
+                out.values[start..].iter_mut().for_each(|v| *v *= scale);
+            }
+        }
+        out
+    }
+}
+
+impl FittedCorpus<'_> {
+    /// The vector of corpus document `doc`, equal to `space.vectorise` of its text.
+    pub fn vectorise_doc(&self, doc: usize) -> SparseVec {
+        let d = &self.corpus.docs[doc];
+        let map = |terms: &[(u32, u32)], table: &[u32]| -> Vec<(u32, u32)> {
+            let mut v: Vec<(u32, u32)> = terms
+                .iter()
+                .filter_map(|(id, n)| {
+                    let f = table[*id as usize];
+                    (f != NONE).then_some((f, *n))
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        self.space.weigh(&[
+            map(&d.words, &self.word_map),
+            map(&d.bigrams, &self.bigram_map),
+            map(&d.grams, &self.gram_map),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_and_id_numbers_are_masked() {
+        let t = feature_text("我的电话13812345678，身份证43010519900307123X，座机0731-88886666");
+        assert!(!t.contains("1381234"), "{t}");
+        assert!(
+            t.contains(MASK_PHONE) && t.contains(MASK_ID) && t.contains(MASK_NUMBER),
+            "{t}"
+        );
+        assert_eq!(
+            feature_text("电话 138-1234-5678 找我"),
+            format!("电话 {MASK_PHONE} 找我")
+        );
+        assert_eq!(feature_text("电话138 1234 5678"), format!("电话{MASK_PHONE}"));
+        // Short numbers (years, house numbers, amounts) stay.
+        assert_eq!(feature_text("2019年 3栋 27000元"), "2019年 3栋 27000元");
+    }
+
+    #[test]
+    fn normalisation_full_width_case_and_space() {
+        assert_eq!(feature_text("  ＡＢＣ　 公交  Ｔ３航站楼 "), "abc 公交 t3航站楼");
+    }
+
+    #[test]
+    fn masked_numbers_never_become_features() {
+        let texts = [
+            "电话13812345678请回电",
+            "电话13812345678请回电",
+            "联系13987654321",
+        ];
+        let refs: Vec<&str> = texts.to_vec();
+        let config = FeatureConfig::default();
+        let corpus = Corpus::analyse(&refs, &config, 1);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config);
+        for i in 0..fitted.space.len() as u32 {
+            let name = fitted.space.name(i).map(|n| n.display()).unwrap_or_default();
+            assert!(!name.chars().any(|c| c.is_ascii_digit()), "feature {name}");
+        }
+    }
+
+    #[test]
+    fn gram_keys_round_trip() {
+        for g in ["a", "社保", "社保费", "\u{E000}号"] {
+            let chars: Vec<char> = g.chars().collect();
+            assert_eq!(gram_text(gram_key(&chars)), g);
+        }
+        assert_ne!(gram_key(&['a']), gram_key(&['\0', 'a']));
+    }
+
+    #[test]
+    fn corpus_and_text_paths_agree() {
+        let texts = [
+            "小区物业违规收取停车费，业主多次反映无果",
+            "物业收费不合理，停车费太高",
+            "学校乱收补课费，家长反映",
+            "学校补课收费问题",
+            "小区物业违规收取停车费",
+        ];
+        let config = FeatureConfig::default();
+        let corpus = Corpus::analyse(&texts, &config, 2);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2, 3, 4], &config);
+        for (i, t) in texts.iter().enumerate() {
+            let a = fitted.vectorise_doc(i);
+            let b = fitted.space.vectorise(t);
+            assert_eq!(a.indices, b.indices);
+            for (x, y) in a.values.iter().zip(&b.values) {
+                assert!((x - y).abs() < 1e-6);
+            }
+            assert!(a.indices.windows(2).all(|w| w[0] < w[1]));
+        }
+        // Each block is unit length times its weight.
+        let v = fitted.space.vectorise(texts[0]);
+        let norm: f32 = v.values.iter().map(|x| x * x).sum();
+        let c = &config;
+        let expected = c.word_weight.powi(2) + c.bigram_weight.powi(2) + c.char_weight.powi(2);
+        assert!((norm - expected).abs() < 1e-4, "{norm} vs {expected}");
+    }
+
+    #[test]
+    fn min_df_drops_rare_terms_and_names_features() {
+        let texts = ["停车收费", "停车难", "噪音扰民"];
+        let config = FeatureConfig::default();
+        let corpus = Corpus::analyse(&texts, &config, 1);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config);
+        let names: Vec<String> = (0..fitted.space.len() as u32)
+            .filter_map(|i| fitted.space.name(i))
+            .map(|n| n.display())
+            .collect();
+        assert!(names.contains(&"停车".to_string()), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains('噪')), "{names:?}");
+        assert!(fitted.space.vectorise("噪音").indices.is_empty());
+    }
+}
