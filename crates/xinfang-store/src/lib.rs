@@ -3,8 +3,9 @@
 //! The rest of the system talks to a [`Store`]: a trait of domain verbs (`register_matter`,
 //! `transition`, `list_matters`, …) that hides which database is underneath. This crate holds
 //! the trait, the records it returns, and one implementation per backend, each with its own
-//! migrations (`migrations/<backend>/`). Today that is SQLite ([`sqlite::SqliteStore`], the
-//! embedded default); PostgreSQL follows behind the same trait.
+//! migrations (`migrations/<backend>/`): SQLite ([`sqlite::SqliteStore`], the embedded
+//! default) and PostgreSQL ([`postgres::PgStore`], the scale-out engine, which several app
+//! nodes can share). One story test suite (`tests/store.rs`) runs against both.
 //!
 //! Three rules hold for every backend:
 //! - **Authorisation is in the query.** Reads take the viewer and add its [`MatterScope`] to the
@@ -17,10 +18,12 @@
 
 pub mod audit;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 pub mod vault;
 
 pub use model::*;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 /// Re-exported so the HTTP layer can tell an unreachable database from a bug without
 /// depending on sqlx itself.

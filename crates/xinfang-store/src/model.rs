@@ -210,7 +210,7 @@ impl MatterFilter {
     pub const MAX_PER_PAGE: u32 = 100;
 }
 
-/// A page of results. `total` counts the matches exactly up to a cap (1,000 on SQLite); past
+/// A page of results. `total` counts the matches exactly up to a cap (1,000 on every backend); past
 /// it `total` is the cap and `total_exact` is false ("1,000+").
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {

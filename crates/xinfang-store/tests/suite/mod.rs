@@ -10,9 +10,11 @@
 #![allow(dead_code)] // Each story uses part of the fixture.
 
 use chrono::{DateTime, TimeZone, Utc};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{PgPool, Row};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tempfile::TempDir;
 use xinfang_core::clock::{FixedClock, china_offset};
 use xinfang_core::ids::{OrganisationId, PetitionId};
@@ -21,6 +23,7 @@ use xinfang_core::matter::{Channel, PetitionType, Urgency};
 use xinfang_core::org::{Role, RoleGrant, StaffActor, UnitKind};
 use xinfang_core::petitioner::{DocumentKind, IdDocument, PhoneNumber, gb11643_check_char};
 use xinfang_core::text::{Content, PersonName, Title};
+use xinfang_store::postgres::testing::{self, TestSchema};
 use xinfang_store::sqlite::SqliteOptions;
 use xinfang_store::{
     Category, MatterView, NewCategory, NewMatter, NewPetitioner, NewUnit, NewUser, Registered, SqliteStore,
@@ -77,14 +80,97 @@ pub enum Tamper {
 }
 
 enum Engine {
-    Sqlite { path: PathBuf, key: String },
+    Sqlite {
+        path: PathBuf,
+        key: String,
+    },
+    Postgres {
+        schema: TestSchema,
+        key: String,
+        /// Databases made to restore backups into, dropped with the backend.
+        restored: Mutex<Vec<RestoredDatabase>>,
+    },
 }
 
-/// Every backend the stories run against, each with a fresh database. Today that is SQLite on
-/// a temporary file; a PostgreSQL backend joins here (e.g. when `XINFANG_TEST_POSTGRES_URL`
-/// names a server, on a randomly named database) without any story changing.
+/// Every backend the stories run against, each with a fresh database: SQLite on a temporary
+/// file, and PostgreSQL in a schema of its own when `XINFANG_TEST_POSTGRES_URL` names a
+/// server (otherwise one line says those runs are skipped).
 pub async fn backends() -> Vec<Backend> {
-    vec![sqlite().await]
+    let mut out = vec![sqlite().await];
+    if let Some(url) = testing::test_url() {
+        out.push(postgres(&url).await);
+    }
+    out
+}
+
+async fn postgres(url: &str) -> Backend {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let key = Vault::generate_key();
+    let clock = Arc::new(FixedClock::new(t0()));
+    let schema = TestSchema::new(url);
+    let vault = Vault::from_base64(&key).expect("a generated key is valid");
+    let store = schema
+        .store(vault, clock.clone())
+        .await
+        .unwrap_or_else(|e| panic!("open the PostgreSQL store at {url}: {e}"));
+    Backend {
+        name: "postgres",
+        store: Arc::new(store),
+        clock,
+        dir,
+        engine: Engine::Postgres {
+            schema,
+            key,
+            restored: Mutex::new(Vec::new()),
+        },
+    }
+}
+
+/// A database created to restore a backup into; dropped when the backend is.
+struct RestoredDatabase {
+    /// The URL of the server's maintenance connection (the test database).
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for RestoredDatabase {
+    fn drop(&mut self) {
+        let sql = format!("drop database if exists {} with (force)", self.name);
+        if let Err(e) = testing::execute_blocking(&self.admin_url, &sql) {
+            eprintln!("warning: could not drop {}: {e}", self.name);
+        }
+    }
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let mut u = url::Url::parse(url).expect("a valid PostgreSQL URL");
+    u.set_path(&format!("/{database}"));
+    u.to_string()
+}
+
+/// Runs `f` to completion on a runtime of its own, on a thread of its own: for the synchronous
+/// fixture methods that need the database.
+fn block_on_side<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(f)
+    })
+    .join()
+    .expect("the side thread finished")
+}
+
+/// A connection pool straight into a test schema, around the store.
+async fn direct(schema: &TestSchema) -> PgPool {
+    let options: sqlx::postgres::PgConnectOptions = schema.url().parse().expect("a valid URL");
+    PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.options([("search_path", schema.name())]))
+        .await
+        .expect("connect to the test schema directly")
 }
 
 async fn sqlite() -> Backend {
@@ -125,6 +211,48 @@ impl Backend {
     pub async fn restore(&self, backup: &Path) -> Arc<dyn Store> {
         match &self.engine {
             Engine::Sqlite { key, .. } => open_sqlite(backup, key, self.clock.clone()).await,
+            Engine::Postgres {
+                schema,
+                key,
+                restored,
+            } => {
+                // pg_dump keeps the schema's name, so the copy goes into a database of its own.
+                let name = format!("xinfang_test_restore_{}", uuid::Uuid::now_v7().simple());
+                testing::execute_blocking(schema.url(), &format!("create database {name}"))
+                    .expect("create a database to restore into");
+                let db = RestoredDatabase {
+                    admin_url: schema.url().to_string(),
+                    name: name.clone(),
+                };
+                let url = with_database(schema.url(), &name);
+                restored.lock().expect("not poisoned").push(db);
+                let out = tokio::process::Command::new("pg_restore")
+                    .arg("--exit-on-error")
+                    .arg("--no-owner")
+                    .arg(format!("--dbname={url}"))
+                    .arg(backup)
+                    .output()
+                    .await
+                    .expect("run pg_restore (is it on PATH?)");
+                assert!(
+                    out.status.success(),
+                    "pg_restore failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let store = xinfang_store::PgStore::connect(
+                    &url,
+                    Vault::from_base64(key).expect("valid key"),
+                    self.clock.clone(),
+                    xinfang_store::postgres::PgOptions {
+                        max_connections: 2,
+                        schema: Some(schema.name().to_string()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("open the restored database");
+                Arc::new(store)
+            }
         }
     }
 
@@ -142,6 +270,47 @@ impl Backend {
                 }
                 assert!(!out.is_empty(), "the database file exists");
                 out
+            }
+            Engine::Postgres { schema, .. } => {
+                // The files of every table, index and TOAST table of the schema, read by the
+                // server itself after a checkpoint has flushed them (needs a superuser, as the
+                // tests' `postgres` is). The WAL is left out: it is shared with every other
+                // database on the server, and holds the same tuples as these files.
+                let (url, name) = (schema.url().to_string(), schema.name().to_string());
+                block_on_side(async move {
+                    use sqlx::Connection;
+                    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+                    sqlx::query("checkpoint")
+                        .execute(&mut conn)
+                        .await
+                        .expect("checkpoint (the test role must be a superuser)");
+                    let rows = sqlx::query(
+                        "with rels as (
+                             select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                             where n.nspname = $1 and c.relkind in ('r', 'i', 'm')
+                             union all
+                             select c.reltoastrelid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                             where n.nspname = $1 and c.reltoastrelid <> 0
+                             union all
+                             select i.indexrelid from pg_index i
+                             join pg_class c on c.reltoastrelid = i.indrelid
+                             join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1
+                         )
+                         select pg_relation_filepath(oid) as path, pg_read_binary_file(pg_relation_filepath(oid)) as bytes
+                         from rels",
+                    )
+                    .bind(&name)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("read the relation files (the test role must be a superuser)");
+                    let out: Vec<(String, Vec<u8>)> =
+                        rows.iter().map(|r| (r.get("path"), r.get("bytes"))).collect();
+                    assert!(
+                        out.iter().any(|(_, b)| !b.is_empty()),
+                        "the schema's files hold data"
+                    );
+                    out
+                })
             }
         }
     }
@@ -193,6 +362,45 @@ impl Backend {
                 }
                 pool.close().await;
             }
+            Engine::Postgres { schema, .. } => {
+                let pool = direct(schema).await;
+                match t {
+                    Tamper::RewriteOccurredAt {
+                        organisation,
+                        seq,
+                        occurred_at,
+                    } => {
+                        sqlx::query("drop trigger if exists events_no_update on events")
+                            .execute(&pool)
+                            .await
+                            .expect("drop the update trigger");
+                        let done = sqlx::query(
+                            "update events set occurred_at = $1 where organisation_id = $2 and seq = $3",
+                        )
+                        .bind(occurred_at)
+                        .bind(organisation.as_uuid())
+                        .bind(seq)
+                        .execute(&pool)
+                        .await
+                        .expect("rewrite the event");
+                        assert_eq!(done.rows_affected(), 1, "the event to tamper with exists");
+                    }
+                    Tamper::DeleteEvent { organisation, seq } => {
+                        sqlx::query("drop trigger if exists events_no_delete on events")
+                            .execute(&pool)
+                            .await
+                            .expect("drop the delete trigger");
+                        let done = sqlx::query("delete from events where organisation_id = $1 and seq = $2")
+                            .bind(organisation.as_uuid())
+                            .bind(seq)
+                            .execute(&pool)
+                            .await
+                            .expect("delete the event");
+                        assert_eq!(done.rows_affected(), 1, "the event to delete exists");
+                    }
+                }
+                pool.close().await;
+            }
         }
     }
 
@@ -215,6 +423,20 @@ impl Backend {
                     .is_err();
                 pool.close().await;
                 refused && delete_refused
+            }
+            Engine::Postgres { schema, .. } => {
+                let pool = direct(schema).await;
+                let refused = sqlx::query("update events set reason = 'x' where seq = 1")
+                    .execute(&pool)
+                    .await
+                    .is_err();
+                let delete_refused = sqlx::query("delete from events where seq = 1")
+                    .execute(&pool)
+                    .await
+                    .is_err();
+                let truncate_refused = sqlx::query("truncate events").execute(&pool).await.is_err();
+                pool.close().await;
+                refused && delete_refused && truncate_refused
             }
         }
     }
