@@ -87,6 +87,11 @@ enum AuditCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// The routing classifier: train, eval, cv, predict, info (labelled CSV in, JSON out).
+    Model {
+        #[command(subcommand)]
+        command: crate::model::ModelCommand,
+    },
 }
 
 /// Opens the store named by the URL. Only SQLite today; PostgreSQL joins behind the same trait.
@@ -108,6 +113,7 @@ pub async fn open_store(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> any
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
+        Command::Model { command } => return crate::model::run(command),
         Command::Serve {
             db,
             bind,

@@ -6,6 +6,7 @@
 mod cli;
 mod demo;
 mod keys;
+mod model;
 
 use clap::Parser;
 
