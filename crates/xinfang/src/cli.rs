@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The routing classifier: train, eval, cv, predict, info (labelled CSV in, JSON out).
+    Model {
+        #[command(subcommand)]
+        command: crate::model::ModelCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,11 +91,6 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         db: Db,
-    },
-    /// The routing classifier: train, eval, cv, predict, info (labelled CSV in, JSON out).
-    Model {
-        #[command(subcommand)]
-        command: crate::model::ModelCommand,
     },
 }
 
