@@ -10,8 +10,9 @@ use std::sync::Arc;
 use xinfang_core::clock::{Clock, SystemClock};
 use xinfang_core::org::{Role, RoleGrant, UnitKind};
 use xinfang_server::{Application, Config};
+use xinfang_store::postgres::PgOptions;
 use xinfang_store::sqlite::SqliteOptions;
-use xinfang_store::{NewUnit, NewUser, SqliteStore, Store};
+use xinfang_store::{NewUnit, NewUser, PgStore, SqliteStore, Store, Vault};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,7 +27,8 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Db {
-    /// Database URL: sqlite://FILE (created and migrated on start).
+    /// Database URL: sqlite://FILE (created and migrated on start) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (an existing database, migrated on start).
     #[arg(
         long,
         env = "XINFANG_DATABASE_URL",
@@ -38,6 +40,13 @@ pub struct Db {
     /// with the extension .key). `XINFANG_KEY` (base64) takes precedence.
     #[arg(long, env = "XINFANG_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
+    /// PostgreSQL: connections this process keeps at most (keep the sum over all app nodes
+    /// below the server's max_connections).
+    #[arg(long, env = "XINFANG_PG_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pg_max_connections: u32,
+    /// PostgreSQL: seconds a request waits for a connection before it fails with 503.
+    #[arg(long, env = "XINFANG_PG_ACQUIRE_TIMEOUT", default_value_t = 5, global = true)]
+    pg_acquire_timeout: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,11 +103,17 @@ enum AuditCommand {
     },
 }
 
-/// Opens the store named by the URL. Only SQLite today; PostgreSQL joins behind the same trait.
+/// Opens the store named by the URL: `sqlite://` or `postgres://` (`postgresql://`).
 pub async fn open_store(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> anyhow::Result<Arc<dyn Store>> {
     let url = &db.database_url;
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return open_postgres(db, clock, must_exist).await;
+    }
     let Some(path) = keys::sqlite_path(url) else {
-        bail!("unsupported database URL {url:?}: use sqlite://FILE");
+        bail!(
+            "unsupported database URL {:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE",
+            redact(url)
+        );
     };
     if must_exist && !path.exists() {
         bail!("database {} does not exist", path.display());
@@ -108,6 +123,52 @@ pub async fn open_store(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> any
         .await
         .with_context(|| format!("opening {url}"))?;
     Ok(Arc::new(store))
+}
+
+/// Opens a PostgreSQL store. Its key comes from `XINFANG_KEY` or the key file (default
+/// `xinfang.key` in the working directory). Without either, a new key is made only for a
+/// database that holds no organisation yet, and written to the key file before anything is
+/// stored; a database with data needs the key it was written with. Every app node sharing the
+/// database must use the same key.
+async fn open_postgres(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> anyhow::Result<Arc<dyn Store>> {
+    let url = &db.database_url;
+    let opts = PgOptions {
+        max_connections: db.pg_max_connections,
+        acquire_timeout: std::time::Duration::from_secs(db.pg_acquire_timeout),
+        ..PgOptions::default()
+    };
+    let connect = async |vault: Vault| -> anyhow::Result<PgStore> {
+        PgStore::connect(url, vault, clock.clone(), opts.clone())
+            .await
+            .with_context(|| format!("opening {}", redact(url)))
+    };
+    if let Some(vault) = keys::existing(url, db.key_file.as_deref())? {
+        return Ok(Arc::new(connect(vault).await?));
+    }
+    let file = keys::key_file(url, db.key_file.as_deref());
+    let key = Vault::generate_key();
+    let store = connect(Vault::from_base64(&key)?).await?;
+    if must_exist || !store.organisations().await?.is_empty() {
+        return Err(keys::missing(&file));
+    }
+    keys::write_key(&file, &key)?;
+    Ok(Arc::new(store))
+}
+
+/// A database URL fit for messages: the password replaced by `****`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:****@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -309,4 +370,22 @@ pub fn remove_sqlite_files(path: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redact("postgres://xf:s3cr%40t@db.example:5432/xinfang?sslmode=require"),
+            "postgres://xf:****@db.example:5432/xinfang?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(redact("sqlite://xinfang.db"), "sqlite://xinfang.db");
+    }
 }

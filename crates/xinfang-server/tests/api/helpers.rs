@@ -15,6 +15,7 @@ use xinfang_core::clock::FixedClock;
 use xinfang_core::ids::{CategoryId, OrganisationId, UnitId, UserId};
 use xinfang_core::org::{Role, RoleGrant, UnitKind};
 use xinfang_server::{Application, Config};
+use xinfang_store::postgres::testing::{self, TestSchema};
 use xinfang_store::sqlite::SqliteOptions;
 use xinfang_store::{NewCategory, NewUnit, NewUser, SqliteStore, Store, Vault};
 
@@ -58,23 +59,25 @@ pub fn password_hash() -> String {
 /// Keeps a test's database alive (and removes it when the test ends).
 pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] TestSchema),
 }
 
-/// The one place that decides which backend the tests run on: a fresh SQLite file per test.
-///
-/// When the PostgreSQL store lands, `XINFANG_TEST_DATABASE_URL=postgres://…` will select it here
-/// (a randomly named database per test) and every test will run against it unchanged. Until
-/// then such a URL is refused, so a CI job meant for PostgreSQL cannot pass on SQLite unnoticed.
+/// The one place that decides which backend the tests run on: a fresh schema on the PostgreSQL
+/// server named by `XINFANG_TEST_POSTGRES_URL` when it is set (every test then runs against
+/// PostgreSQL unchanged; CI runs this binary once more without it), else a fresh SQLite file
+/// per test (and one line says the PostgreSQL runs are skipped).
 pub async fn fresh_store(clock: Arc<FixedClock>) -> (Arc<dyn Store>, TestDatabase) {
-    if let Ok(url) = std::env::var("XINFANG_TEST_DATABASE_URL")
-        && !url.is_empty()
-        && !url.starts_with("sqlite:")
-    {
-        panic!("XINFANG_TEST_DATABASE_URL={url}: only SQLite is implemented so far");
+    let vault = Vault::from_base64(&Vault::generate_key()).expect("a fresh vault key");
+    if let Some(url) = testing::test_url() {
+        let schema = TestSchema::new(&url);
+        let store = schema
+            .store(vault, clock)
+            .await
+            .unwrap_or_else(|e| panic!("open the PostgreSQL test store at {url}: {e}"));
+        return (Arc::new(store), TestDatabase::Postgres(schema));
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("xinfang-test.db");
-    let vault = Vault::from_base64(&Vault::generate_key()).expect("a fresh vault key");
     let store = SqliteStore::connect(
         &format!("sqlite://{}", path.display()),
         vault,
