@@ -51,18 +51,23 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Threads to train on.
     pub threads: usize,
+    /// NBSVM feature scaling: each label's features scaled by |log-count ratio|^nb_scale (0 = off).
+    #[serde(default)]
+    pub nb_scale: f32,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             features: FeatureConfig::default(),
-            c: 0.5,
+            c: 1.0,
             tolerance: 0.1,
             max_passes: 50,
             folds: 5,
             seed: 0x5EED,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            // Routing benchmark, 5-fold CV macro-F1: 0.9061 without, 0.9151 at 0.5, 0.9100 at 1.
+            nb_scale: 0.5,
         }
     }
 }
@@ -239,6 +244,7 @@ impl Linear {
 /// `solve_l2r_l1l2_svc`). The bias is a feature of constant value 1 (regularised, as liblinear).
 fn train_binary(
     x: &Csr,
+    values: &[f32],
     positive: &[bool],
     n_features: usize,
     config: &TrainConfig,
@@ -250,7 +256,13 @@ fn train_binary(
     let mut b = 0f32;
     let mut alpha = vec![0f32; l];
     let qd: Vec<f32> = (0..l)
-        .map(|i| diag + 1.0 + x.row(i).1.iter().map(|v| v * v).sum::<f32>())
+        .map(|i| {
+            diag + 1.0
+                + values[x.indptr[i]..x.indptr[i + 1]]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f32>()
+        })
         .collect();
     let mut index: Vec<usize> = (0..l).collect();
     let mut active = l;
@@ -265,7 +277,8 @@ fn train_binary(
         while s < active {
             let i = index[s];
             let y = if positive[i] { 1.0 } else { -1.0 };
-            let (idx, val) = x.row(i);
+            let (idx, _) = x.row(i);
+            let val = &values[x.indptr[i]..x.indptr[i + 1]];
             let mut wx = b;
             for (j, v) in idx.iter().zip(val) {
                 wx += w[*j as usize] * v;
@@ -315,11 +328,58 @@ fn train_ovr(x: &Csr, y: &[usize], n_labels: usize, n_features: usize, config: &
     let mut b = Vec::with_capacity(n_labels);
     for label in 0..n_labels {
         let positive: Vec<bool> = y.iter().map(|l| *l == label).collect();
-        let (wl, bl) = train_binary(x, &positive, n_features, config, config.seed ^ label as u64);
-        w.push(wl);
-        b.push(bl);
+        if config.nb_scale > 0.0 {
+            let scale = nb_scale(x, &positive, n_features, config.nb_scale);
+            let values: Vec<f32> = x
+                .indices
+                .iter()
+                .zip(&x.values)
+                .map(|(j, v)| v * scale[*j as usize])
+                .collect();
+            let (mut wl, bl) = train_binary(
+                x,
+                &values,
+                &positive,
+                n_features,
+                config,
+                config.seed ^ label as u64,
+            );
+            wl.iter_mut().zip(&scale).for_each(|(w, s)| *w *= s);
+            w.push(wl);
+            b.push(bl);
+        } else {
+            let (wl, bl) = train_binary(
+                x,
+                &x.values,
+                &positive,
+                n_features,
+                config,
+                config.seed ^ label as u64,
+            );
+            w.push(wl);
+            b.push(bl);
+        }
     }
     Linear { w, b }
+}
+
+/// Per-feature scale |r|^power of NBSVM (Wang & Manning 2012): r is the log ratio of how often
+/// the feature occurs in the label's rows and in the others' (document counts, add-one smoothed).
+/// Scaling a feature by |r| before an L2-regularised fit penalises telling features less.
+fn nb_scale(x: &Csr, positive: &[bool], n_features: usize, power: f32) -> Vec<f32> {
+    let mut p = vec![1f32; n_features];
+    let mut q = vec![1f32; n_features];
+    for (i, pos) in positive.iter().enumerate() {
+        let counts = if *pos { &mut p } else { &mut q };
+        for j in x.row(i).0 {
+            counts[*j as usize] += 1.0;
+        }
+    }
+    let (sp, sq): (f32, f32) = (p.iter().sum(), q.iter().sum());
+    p.iter()
+        .zip(&q)
+        .map(|(a, b)| ((a / sp) / (b / sq)).ln().abs().max(1e-3).powf(power))
+        .collect()
 }
 
 /// Softmax of `scores / temperature`, in place.
@@ -418,7 +478,7 @@ impl Classifier {
             let train: Vec<usize> = (0..examples.len())
                 .filter(|i| job == folds || fold_of[*i] != job)
                 .collect();
-            let fitted = FeatureSpace::fit(&corpus, &train, &config.features);
+            let fitted = FeatureSpace::fit(&corpus, &train, &config.features, job == folds);
             let nf = fitted.space.len();
             let x = Csr::new(train.iter().map(|d| fitted.vectorise_doc(*d)));
             let ty: Vec<usize> = train.iter().map(|d| y[*d]).collect();
@@ -536,17 +596,27 @@ impl Classifier {
 
     /// The calibrated probability of every label (in [`Classifier::labels`] order) for `text`.
     pub fn probabilities(&self, text: &str) -> Vec<f32> {
-        let mut s = self.scores(&self.space.vectorise(text));
+        self.probabilities_of(&self.space.vectorise(text))
+    }
+
+    /// Softmax of the margins; a text with no known feature gets the training label frequencies
+    /// (the model knows nothing about it, so it must not sound sure).
+    fn probabilities_of(&self, v: &crate::features::SparseVec) -> Vec<f32> {
+        if v.indices.is_empty() {
+            let n = self.info.n_train.max(1) as f32;
+            return self.info.label_counts.iter().map(|c| *c as f32 / n).collect();
+        }
+        let mut s = self.scores(v);
         softmax(&mut s, self.info.temperature);
         s
     }
 
     /// The top [`TOP_K`] labels of `text` with calibrated probabilities, and the words that drove
-    /// the top one. A text without any known word gets the label priors' order and no words.
+    /// the top one. A text without any known word gets the training label frequencies and no
+    /// words.
     pub fn predict(&self, text: &str) -> Prediction {
         let v = self.space.vectorise(text);
-        let mut p = self.scores(&v);
-        softmax(&mut p, self.info.temperature);
+        let p = self.probabilities_of(&v);
         let mut order: Vec<usize> = (0..p.len()).collect();
         order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
         let top: Vec<Suggestion> = order
@@ -688,7 +758,7 @@ impl Classifier {
         }
         let nf = n_words + n_bigrams + n_grams;
         let nl = info.labels.len();
-        if nf != info.n_features || nl < 2 {
+        if nf != info.n_features || nl < 2 || info.label_counts.len() != nl {
             return Err(corrupt("vocabulary size does not match the header"));
         }
         let floats = nf
@@ -880,6 +950,21 @@ mod tests {
         let p = model.predict("ʕ•ᴥ•ʔ");
         assert!(p.top[0].probability < 0.6, "{p:?}");
         assert!(p.words.is_empty());
+    }
+
+    #[test]
+    fn nb_scale_favours_telling_features() {
+        // Feature 0 only in positive rows, feature 1 everywhere, feature 2 only in negatives.
+        let rows = (0..6).map(|i| crate::features::SparseVec {
+            indices: if i < 3 { vec![0, 1] } else { vec![1, 2] },
+            values: vec![0.7, 0.7],
+        });
+        let x = Csr::new(rows);
+        let positive = [true, true, true, false, false, false];
+        let s = nb_scale(&x, &positive, 3, 1.0);
+        assert!(s[0] > 10.0 * s[1] && s[2] > 10.0 * s[1], "{s:?}");
+        assert!((s[0] - s[2]).abs() < 1e-4);
+        assert!(nb_scale(&x, &positive, 3, 0.0).iter().all(|v| *v == 1.0));
     }
 
     #[test]

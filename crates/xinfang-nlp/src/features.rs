@@ -41,6 +41,13 @@ pub struct FeatureConfig {
     pub bigram_weight: f32,
     /// Weight of the character n-gram block after its L2 normalisation.
     pub char_weight: f32,
+    /// Length of the opening (title and first sentence) whose character n-grams form a block of
+    /// their own, so what a message opens with counts more than what it goes on about; 0 = off.
+    #[serde(default)]
+    pub head_chars: u32,
+    /// Weight of the opening's block after its L2 normalisation.
+    #[serde(default)]
+    pub head_weight: f32,
 }
 
 impl Default for FeatureConfig {
@@ -48,11 +55,15 @@ impl Default for FeatureConfig {
         FeatureConfig {
             char_min: 1,
             char_max: 3,
-            word_bigrams: true,
+            // Bigrams of words added nothing over character trigrams on the routing benchmark
+            // (5-fold CV macro-F1 0.9151 with, 0.9157 without) and cost a fifth of the model.
+            word_bigrams: false,
             min_df: 2,
             word_weight: 1.0,
             bigram_weight: 0.5,
             char_weight: 1.0,
+            head_chars: 60,
+            head_weight: 0.5,
         }
     }
 }
@@ -158,13 +169,18 @@ pub fn analyse(text: &str) -> Analysed {
     }
 }
 
-/// Packs a character n-gram (n ≤ 3) into a key; distinct grams get distinct keys.
+/// Packs a character n-gram (n ≤ 3) into a key; distinct grams get distinct keys. Grams of the
+/// opening have the top bit set ([`HEAD`]).
 fn gram_key(gram: &[char]) -> u64 {
     gram.iter().fold(0u64, |k, c| (k << 21) | (*c as u64 + 1))
 }
 
+/// Flag of a gram key that marks a gram of the opening.
+const HEAD: u64 = 1 << 63;
+
 /// The characters of a gram key made by [`gram_key`].
-fn gram_text(mut key: u64) -> String {
+fn gram_text(key: u64) -> String {
+    let mut key = key & !HEAD;
     let mut out = Vec::new();
     while key != 0 {
         let c = (key & 0x1F_FFFF) as u32;
@@ -174,26 +190,41 @@ fn gram_text(mut key: u64) -> String {
     out.iter().rev().collect()
 }
 
+/// Calls `f` with the key of every character n-gram of the text, then of its opening.
 fn for_each_gram(chars: &[char], config: &FeatureConfig, mut f: impl FnMut(u64)) {
     let lo = config.char_min.max(1) as usize;
     let hi = config.char_max.clamp(1, 3) as usize;
-    for n in lo..=hi {
-        if chars.len() >= n {
-            for g in chars.windows(n) {
-                f(gram_key(g));
+    let head = chars.len().min(config.head_chars as usize);
+    for (part, flag) in [(chars, 0), (&chars[..head], HEAD)] {
+        if flag == HEAD && (config.head_chars == 0 || config.head_weight <= 0.0) {
+            break;
+        }
+        for n in lo..=hi {
+            if part.len() >= n {
+                for g in part.windows(n) {
+                    f(gram_key(g) | flag);
+                }
             }
         }
     }
 }
 
-/// FxHash: a fast hasher for integer and short-string keys of vocabularies fixed at training
+/// FxHash with a final mix: a fast hasher for integer and short-string keys of vocabularies fixed at training
 /// time (no attacker decides what is in the table, so SipHash's protection buys nothing).
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply only carries low bits upward, and the table indexes by the low bits: grams
+        // that end in the same character would share buckets. A final avalanche (MurmurHash3's
+        // fmix64) spreads every input bit over the whole hash.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -240,18 +271,18 @@ pub struct Corpus {
     pub bigrams: Vec<(u32, u32)>,
     /// Gram key of each gram id.
     pub grams: Vec<u64>,
-    /// Per document: (word id, count), (bigram id, count), (gram id, count), each sorted by id.
+    /// Per document: (word id, count), (bigram id, count), (gram id, count), each id once.
     pub docs: Vec<DocTerms>,
 }
 
-/// One document's term counts over a [`Corpus`]'s ids.
+/// One document's term counts over a [`Corpus`]'s ids (each id once, in no particular order).
 #[derive(Debug, Clone, Default)]
 pub struct DocTerms {
-    /// (word id, count), sorted by id.
+    /// (word id, count).
     pub words: Vec<(u32, u32)>,
-    /// (bigram id, count), sorted by id.
+    /// (bigram id, count).
     pub bigrams: Vec<(u32, u32)>,
-    /// (gram id, count), sorted by id.
+    /// (gram id, count).
     pub grams: Vec<(u32, u32)>,
 }
 
@@ -268,20 +299,30 @@ fn counts(mut ids: Vec<u32>) -> Vec<(u32, u32)> {
 }
 
 impl Corpus {
-    /// Segments every text (on up to `threads` threads) and counts its terms.
+    /// Segments every text and counts its terms, on up to `threads` threads: each thread builds
+    /// the corpus of its share of the texts, and the shares are merged (one look-up per distinct
+    /// term of a share instead of one per occurrence).
     pub fn analyse(texts: &[&str], config: &FeatureConfig, threads: usize) -> Corpus {
         let threads = threads.clamp(1, 16);
         let chunk = texts.len().div_ceil(threads).max(1);
-        let analysed: Vec<Analysed> = std::thread::scope(|s| {
+        let parts: Vec<Corpus> = std::thread::scope(|s| {
             let handles: Vec<_> = texts
                 .chunks(chunk)
-                .map(|part| s.spawn(move || part.iter().map(|t| analyse(t)).collect::<Vec<_>>()))
+                .map(|part| s.spawn(move || Corpus::analyse_serial(part, config)))
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
         });
+        let mut parts = parts.into_iter();
+        let Some(mut corpus) = parts.next() else {
+            return Corpus::analyse_serial(&[], config);
+        };
+        for part in parts {
+            corpus.merge(part);
+        }
+        corpus
+    }
+
+    fn analyse_serial(texts: &[&str], config: &FeatureConfig) -> Corpus {
         let mut word_ids: FxMap<String, u32> = FxMap::default();
         let mut bigram_ids: FxMap<u64, u32> = FxMap::default();
         let mut gram_ids: FxMap<u64, u32> = FxMap::default();
@@ -289,9 +330,10 @@ impl Corpus {
             words: Vec::new(),
             bigrams: Vec::new(),
             grams: Vec::new(),
-            docs: Vec::with_capacity(analysed.len()),
+            docs: Vec::with_capacity(texts.len()),
         };
-        for a in analysed {
+        for text in texts {
+            let a = analyse(text);
             let mut ws = Vec::with_capacity(a.words.len());
             for w in a.words {
                 let next = corpus.words.len() as u32;
@@ -304,16 +346,15 @@ impl Corpus {
             let mut bs = Vec::new();
             if config.word_bigrams {
                 for p in ws.windows(2) {
-                    let key = (u64::from(p[0]) << 32) | u64::from(p[1]);
                     let next = corpus.bigrams.len() as u32;
-                    let id = *bigram_ids.entry(key).or_insert_with(|| {
+                    let id = *bigram_ids.entry(bigram_key(p[0], p[1])).or_insert_with(|| {
                         corpus.bigrams.push((p[0], p[1]));
                         next
                     });
                     bs.push(id);
                 }
             }
-            let mut gs = Vec::with_capacity(a.chars.len() * 3);
+            let mut gs = Vec::with_capacity(a.chars.len() * 4);
             for_each_gram(&a.chars, config, |key| {
                 let next = corpus.grams.len() as u32;
                 let id = *gram_ids.entry(key).or_insert_with(|| {
@@ -329,6 +370,68 @@ impl Corpus {
             });
         }
         corpus
+    }
+
+    /// Appends the documents of `other`, mapping its term ids onto this corpus's.
+    fn merge(&mut self, other: Corpus) {
+        let mut word_ids: FxMap<&str, u32> = FxMap::default();
+        word_ids.extend(self.words.iter().enumerate().map(|(i, w)| (w.as_str(), i as u32)));
+        let mut new_words = Vec::new();
+        let word_map: Vec<u32> = other
+            .words
+            .iter()
+            .map(|w| match word_ids.get(w.as_str()) {
+                Some(id) => *id,
+                None => {
+                    let id = (self.words.len() + new_words.len()) as u32;
+                    new_words.push(w.clone());
+                    id
+                }
+            })
+            .collect();
+        drop(word_ids);
+        self.words.extend(new_words);
+        let mut bigram_ids: FxMap<u64, u32> = FxMap::default();
+        bigram_ids.extend(
+            self.bigrams
+                .iter()
+                .enumerate()
+                .map(|(i, (a, b))| (bigram_key(*a, *b), i as u32)),
+        );
+        let bigram_map: Vec<u32> = other
+            .bigrams
+            .iter()
+            .map(|(a, b)| {
+                let (a, b) = (word_map[*a as usize], word_map[*b as usize]);
+                *bigram_ids.entry(bigram_key(a, b)).or_insert_with(|| {
+                    self.bigrams.push((a, b));
+                    (self.bigrams.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut gram_ids: FxMap<u64, u32> = FxMap::default();
+        gram_ids.reserve(self.grams.len() + other.grams.len());
+        gram_ids.extend(self.grams.iter().enumerate().map(|(i, g)| (*g, i as u32)));
+        let gram_map: Vec<u32> = other
+            .grams
+            .iter()
+            .map(|g| {
+                *gram_ids.entry(*g).or_insert_with(|| {
+                    self.grams.push(*g);
+                    (self.grams.len() - 1) as u32
+                })
+            })
+            .collect();
+        let remap = |terms: Vec<(u32, u32)>, map: &[u32]| -> Vec<(u32, u32)> {
+            terms.into_iter().map(|(id, n)| (map[id as usize], n)).collect()
+        };
+        for d in other.docs {
+            self.docs.push(DocTerms {
+                words: remap(d.words, &word_map),
+                bigrams: remap(d.bigrams, &bigram_map),
+                grams: remap(d.grams, &gram_map),
+            });
+        }
     }
 }
 
@@ -379,6 +482,8 @@ pub struct FeatureSpace {
     /// Gram key → feature index (after words and bigrams).
     grams: FxMap<u64, u32>,
     gram_list: Vec<u64>,
+    /// First feature index of the opening's grams (the grams are sorted: text's, then opening's).
+    head_start: u32,
     idf: Vec<f32>,
 }
 
@@ -406,8 +511,14 @@ fn idf(n_docs: usize, df: u32) -> f32 {
 
 impl FeatureSpace {
     /// Fits the vocabulary and IDF on the documents `train` of `corpus`: a term is kept when it
-    /// occurs in at least `min_df` of them.
-    pub fn fit<'c>(corpus: &'c Corpus, train: &[usize], config: &FeatureConfig) -> FittedCorpus<'c> {
+    /// occurs in at least `min_df` of them. Without `lookup`, the space only vectorises corpus
+    /// documents (a cross-validation fold): its text look-up tables stay empty.
+    pub fn fit<'c>(
+        corpus: &'c Corpus,
+        train: &[usize],
+        config: &FeatureConfig,
+        lookup: bool,
+    ) -> FittedCorpus<'c> {
         let min_df = config.min_df.max(1);
         let mut wdf = vec![0u32; corpus.words.len()];
         let mut bdf = vec![0u32; corpus.bigrams.len()];
@@ -427,9 +538,11 @@ impl FeatureSpace {
             if *df >= min_df {
                 let f = idfs.len() as u32;
                 word_map[id] = f;
-                let w: Box<str> = corpus.words[id].as_str().into();
-                words.insert(w.clone(), f);
-                word_list.push(w);
+                if lookup {
+                    let w: Box<str> = corpus.words[id].as_str().into();
+                    words.insert(w.clone(), f);
+                    word_list.push(w);
+                }
                 idfs.push(idf(n, *df));
             }
         }
@@ -442,23 +555,35 @@ impl FeatureSpace {
             if *df >= min_df && fa != NONE && fb != NONE {
                 let f = idfs.len() as u32;
                 bigram_map[id] = f;
-                bigrams.insert(bigram_key(fa, fb), f);
-                bigram_list.push((fa, fb));
+                if lookup {
+                    bigrams.insert(bigram_key(fa, fb), f);
+                    bigram_list.push((fa, fb));
+                }
                 idfs.push(idf(n, *df));
             }
         }
         let mut gram_map = vec![NONE; corpus.grams.len()];
         let mut grams = FxMap::default();
         let mut gram_list = Vec::new();
-        for (id, df) in gdf.iter().enumerate() {
-            if *df >= min_df {
-                let f = idfs.len() as u32;
-                gram_map[id] = f;
-                grams.insert(corpus.grams[id], f);
-                gram_list.push(corpus.grams[id]);
-                idfs.push(idf(n, *df));
+        let mut head_start = None;
+        for head in [false, true] {
+            if head {
+                head_start = Some(idfs.len() as u32);
+            }
+            for (id, df) in gdf.iter().enumerate() {
+                let key = corpus.grams[id];
+                if *df >= min_df && (key & HEAD != 0) == head {
+                    let f = idfs.len() as u32;
+                    gram_map[id] = f;
+                    if lookup {
+                        grams.insert(key, f);
+                        gram_list.push(key);
+                    }
+                    idfs.push(idf(n, *df));
+                }
             }
         }
+        let head_start = head_start.unwrap_or(idfs.len() as u32);
         FittedCorpus {
             corpus,
             word_map,
@@ -472,6 +597,7 @@ impl FeatureSpace {
                 bigram_list,
                 grams,
                 gram_list,
+                head_start,
                 idf: idfs,
             },
         }
@@ -503,7 +629,14 @@ impl FeatureSpace {
         }
         let base = nw + bigram_list.len();
         let mut grams = FxMap::default();
+        let mut head_start = idf.len() as u32;
         for (i, g) in gram_list.iter().enumerate() {
+            if g & HEAD != 0 && head_start == idf.len() as u32 {
+                head_start = (base + i) as u32;
+            }
+            if g & HEAD == 0 && head_start != idf.len() as u32 {
+                return Err("grams of the text after grams of the opening".into());
+            }
             grams.insert(*g, (base + i) as u32);
         }
         if words.len() != nw || bigrams.len() != bigram_list.len() || grams.len() != gram_list.len() {
@@ -517,6 +650,7 @@ impl FeatureSpace {
             bigram_list,
             grams,
             gram_list,
+            head_start,
             idf,
         })
     }
@@ -578,11 +712,14 @@ impl FeatureSpace {
 
     /// The vector of `text`.
     pub fn vectorise(&self, text: &str) -> SparseVec {
-        let a = analyse(text);
-        let mut ws = Vec::with_capacity(a.words.len());
-        let mut wf = Vec::with_capacity(a.words.len());
-        for w in &a.words {
-            let f = self.words.get(w.as_str()).copied().unwrap_or(NONE);
+        // As `analyse`, without an allocation per word.
+        let norm = feature_text(text);
+        let tokens = JIEBA.cut(&norm, true);
+        let chars: Vec<char> = norm.chars().collect();
+        let mut ws = Vec::with_capacity(tokens.len());
+        let mut wf = Vec::with_capacity(tokens.len());
+        for t in tokens.iter().filter(|t| !t.word.trim().is_empty()) {
+            let f = self.words.get(t.word).copied().unwrap_or(NONE);
             wf.push(f);
             if f != NONE {
                 ws.push(f);
@@ -599,22 +736,32 @@ impl FeatureSpace {
                 }
             }
         }
-        let mut gs = Vec::with_capacity(a.chars.len() * 3);
-        for_each_gram(&a.chars, &self.config, |key| {
+        let mut gs = Vec::with_capacity(chars.len() * 4);
+        for_each_gram(&chars, &self.config, |key| {
             if let Some(f) = self.grams.get(&key) {
                 gs.push(*f);
             }
         });
-        self.weigh(&[counts(ws), counts(bs), counts(gs)])
+        self.weigh(counts(ws), counts(bs), counts(gs))
     }
 
     /// Sublinear TF-IDF per block, each block L2-normalised and scaled by its weight; blocks are
-    /// in index order (words < bigrams < grams), so the result is sorted.
-    fn weigh(&self, blocks: &[Vec<(u32, u32)>; 3]) -> SparseVec {
+    /// in index order (words < bigrams < grams < grams of the opening), so the result is sorted.
+    /// Every input is sorted by feature index.
+    fn weigh(
+        &self,
+        words: Vec<(u32, u32)>,
+        bigrams: Vec<(u32, u32)>,
+        mut grams: Vec<(u32, u32)>,
+    ) -> SparseVec {
+        let split = grams.partition_point(|(f, _)| *f < self.head_start);
+        let head = grams.split_off(split);
+        let blocks = [words, bigrams, grams, head];
         let weights = [
             self.config.word_weight,
             self.config.bigram_weight,
             self.config.char_weight,
+            self.config.head_weight,
         ];
         let total: usize = blocks.iter().map(Vec::len).sum();
         let mut out = SparseVec {
@@ -654,11 +801,11 @@ impl FittedCorpus<'_> {
             v.sort_unstable();
             v
         };
-        self.space.weigh(&[
+        self.space.weigh(
             map(&d.words, &self.word_map),
             map(&d.bigrams, &self.bigram_map),
             map(&d.grams, &self.gram_map),
-        ])
+        )
     }
 }
 
@@ -698,7 +845,7 @@ mod tests {
         let refs: Vec<&str> = texts.to_vec();
         let config = FeatureConfig::default();
         let corpus = Corpus::analyse(&refs, &config, 1);
-        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config, true);
         for i in 0..fitted.space.len() as u32 {
             let name = fitted.space.name(i).map(|n| n.display()).unwrap_or_default();
             assert!(!name.chars().any(|c| c.is_ascii_digit()), "feature {name}");
@@ -710,6 +857,7 @@ mod tests {
         for g in ["a", "社保", "社保费", "\u{E000}号"] {
             let chars: Vec<char> = g.chars().collect();
             assert_eq!(gram_text(gram_key(&chars)), g);
+            assert_eq!(gram_text(gram_key(&chars) | HEAD), g);
         }
         assert_ne!(gram_key(&['a']), gram_key(&['\0', 'a']));
     }
@@ -725,7 +873,7 @@ mod tests {
         ];
         let config = FeatureConfig::default();
         let corpus = Corpus::analyse(&texts, &config, 2);
-        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2, 3, 4], &config);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2, 3, 4], &config, true);
         for (i, t) in texts.iter().enumerate() {
             let a = fitted.vectorise_doc(i);
             let b = fitted.space.vectorise(t);
@@ -739,8 +887,53 @@ mod tests {
         let v = fitted.space.vectorise(texts[0]);
         let norm: f32 = v.values.iter().map(|x| x * x).sum();
         let c = &config;
-        let expected = c.word_weight.powi(2) + c.bigram_weight.powi(2) + c.char_weight.powi(2);
+        let bigrams = if c.word_bigrams {
+            c.bigram_weight.powi(2)
+        } else {
+            0.0
+        };
+        let expected = c.word_weight.powi(2) + bigrams + c.char_weight.powi(2) + c.head_weight.powi(2);
         assert!((norm - expected).abs() < 1e-4, "{norm} vs {expected}");
+    }
+
+    #[test]
+    fn analysing_on_several_threads_gives_the_same_vectors() {
+        let texts = [
+            "小区物业违规收取停车费",
+            "物业收费不合理，停车费太高",
+            "学校乱收补课费",
+            "学校补课收费问题，物业",
+            "停车费",
+            "补课",
+            "噪音扰民噪音",
+        ];
+        let config = FeatureConfig {
+            word_bigrams: true,
+            ..FeatureConfig::default()
+        };
+        let one = Corpus::analyse(&texts, &config, 1);
+        let three = Corpus::analyse(&texts, &config, 3);
+        assert_eq!(one.words.len(), three.words.len());
+        assert_eq!(one.grams.len(), three.grams.len());
+        let all: Vec<usize> = (0..texts.len()).collect();
+        let (a, b) = (
+            FeatureSpace::fit(&one, &all, &config, true),
+            FeatureSpace::fit(&three, &all, &config, true),
+        );
+        for (i, t) in texts.iter().enumerate() {
+            let (x, y) = (a.vectorise_doc(i), b.space.vectorise(t));
+            let names = |s: &FeatureSpace, v: &SparseVec| -> Vec<(String, i32)> {
+                let mut n: Vec<(String, i32)> = v
+                    .indices
+                    .iter()
+                    .zip(&v.values)
+                    .map(|(j, x)| (format!("{:?}", s.name(*j)), (x * 1e5) as i32))
+                    .collect();
+                n.sort();
+                n
+            };
+            assert_eq!(names(&a.space, &x), names(&b.space, &y), "{t}");
+        }
     }
 
     #[test]
@@ -748,7 +941,7 @@ mod tests {
         let texts = ["停车收费", "停车难", "噪音扰民"];
         let config = FeatureConfig::default();
         let corpus = Corpus::analyse(&texts, &config, 1);
-        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config, true);
         let names: Vec<String> = (0..fitted.space.len() as u32)
             .filter_map(|i| fitted.space.name(i))
             .map(|n| n.display())
