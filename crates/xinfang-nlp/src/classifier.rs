@@ -2,22 +2,26 @@
 //! model is, and which words made it say so.
 //!
 //! Model: one-vs-rest linear SVMs (L2-regularised squared hinge, trained by dual coordinate
-//! descent as in liblinear, Hsieh et al. 2008) over the TF-IDF features of [`crate::features`].
-//! Its margins become probabilities through a softmax with one temperature fitted on
-//! out-of-fold margins: training runs k-fold cross-validation (5 by default) and keeps its
-//! figures in the model ([`ModelInfo::cv`]), then trains the final model on every row.
+//! descent as in liblinear, Hsieh et al. 2008) over the TF-IDF features of [`crate::features`],
+//! each label's features scaled by its NB log-count ratio (NBSVM, Wang & Manning 2012). Training
+//! runs k-fold cross-validation (5 by default) for out-of-fold margins, on which it fits the
+//! calibration: Platt scaling of the gap between the first two margins gives the first label's
+//! probability (so "95%" is right about 95 times in 100, and rows rank by how clearly the first
+//! label won), and a softmax temperature shares the rest among the others. The figures of that
+//! cross-validation stay in the model ([`ModelInfo::cv`]); the final model is trained on every row.
 //!
 //! For the server: [`Classifier::from_bytes`] loads a stored model, [`Classifier::predict`] gives
 //! the top 3 labels with calibrated probabilities and the words that drove the top one. Training
-//! is CPU-bound (seconds): run it in `spawn_blocking`.
+//! is CPU-bound (seconds): run it in `spawn_blocking`. Prediction is read-only (`&self`): share
+//! one model between threads behind an `Arc`.
 //!
 //! File format (all integers little-endian): magic `XFROUTE\0`, u32 format version, u64 length and
 //! JSON of [`ModelInfo`], the vocabulary (words as u32 length + UTF-8, bigrams as word-index pairs,
-//! character grams as packed u64 keys), IDF and weights as f32, and an FNV-1a 64 checksum of
-//! everything before it.
+//! character grams as packed u64 keys), IDF, weights and biases as f32, and an FNV-1a 64 checksum
+//! of everything before it.
 
 use crate::eval::{Report, SplitMix, evaluate, stratified_folds};
-use crate::features::{Corpus, FeatureConfig, FeatureName, FeatureSpace, MASK_ID, MASK_NUMBER, MASK_PHONE};
+use crate::features::{Corpus, FeatureConfig, FeatureSpace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -144,11 +148,16 @@ pub struct ModelInfo {
     pub n_train: usize,
     /// Features in the vocabulary.
     pub n_features: usize,
-    /// Softmax temperature fitted on out-of-fold margins.
+    /// Softmax temperature fitted on out-of-fold margins: how the labels after the first share
+    /// what the first leaves.
     pub temperature: f32,
+    /// Platt scaling (a, b) of the first label's probability, sigmoid(a·gap + b), where gap is
+    /// the first margin minus the second, fitted on out-of-fold margins.
+    #[serde(default)]
+    pub margin_platt: (f32, f32),
     /// Settings it was trained with.
     pub config: TrainConfig,
-    /// Cross-validated figures of training (out-of-fold predictions; the temperature was fitted on
+    /// Cross-validated figures of training (out-of-fold predictions; the calibration was fitted on
     /// the same margins). `None` for models trained without calibration folds.
     pub cv: Option<Report>,
     /// Wall-clock seconds training took.
@@ -382,6 +391,94 @@ fn nb_scale(x: &Csr, positive: &[bool], n_features: usize, power: f32) -> Vec<f3
         .collect()
 }
 
+/// Probabilities from one-vs-rest margins: the first label gets sigmoid(a·gap + b) (gap = its
+/// margin minus the second's), which ranks rows by how clearly the first label won and is
+/// calibrated on held-out rows; the others share the rest as softmax(margins / temperature) does.
+/// The order of the margins is kept.
+fn calibrate(scores: &[f32], temperature: f32, (a, b): (f32, f32)) -> Vec<f32> {
+    let mut p = scores.to_vec();
+    softmax(&mut p, temperature);
+    if scores.len() < 2 || a <= 0.0 {
+        return p;
+    }
+    let (best, _) = argmax(scores);
+    let second = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .fold(f32::NEG_INFINITY, |m, (_, v)| m.max(*v));
+    let gap = scores[best] - second;
+    let mut rest: Vec<f32> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == best { f32::NEG_INFINITY } else { *v })
+        .collect();
+    softmax(&mut rest, temperature);
+    let runner_up = rest.iter().copied().fold(0.0, f32::max);
+    // Never below what the runner-up then gets: the first label stays first.
+    let top = (1.0 / (1.0 + (-(a * gap + b)).exp())).max(runner_up / (1.0 + runner_up) * 1.001);
+    for (i, v) in p.iter_mut().enumerate() {
+        *v = if i == best { top } else { rest[i] * (1.0 - top) };
+    }
+    p
+}
+
+/// Platt scaling of "the first label is right" on the gap between the first two held-out margins
+/// (Newton's method on the log loss with Platt's smoothed targets). (0, 0) when it cannot be fitted.
+pub(crate) fn fit_margin_platt(scores: &[Vec<f32>], truth: &[usize]) -> (f32, f32) {
+    let mut gaps = Vec::with_capacity(scores.len());
+    let mut right = Vec::with_capacity(scores.len());
+    for (s, y) in scores.iter().zip(truth) {
+        if s.len() < 2 {
+            continue;
+        }
+        let (best, _) = argmax(s);
+        let second = s
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != best)
+            .fold(f32::NEG_INFINITY, |m, (_, v)| m.max(*v));
+        gaps.push(f64::from(s[best] - second));
+        right.push(best == *y);
+    }
+    let n_pos = right.iter().filter(|r| **r).count() as f64;
+    let n_neg = right.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return (0.0, 0.0);
+    }
+    let (t_pos, t_neg) = ((n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0));
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for (g, r) in gaps.iter().zip(&right) {
+            let p = 1.0 / (1.0 + (-(a * g + b)).exp());
+            let t = if *r { t_pos } else { t_neg };
+            let d = p - t;
+            let w = (p * (1.0 - p)).max(1e-12);
+            ga += d * g;
+            gb += d;
+            haa += w * g * g;
+            hab += w * g;
+            hbb += w;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-18 {
+            break;
+        }
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() + db.abs() < 1e-9 {
+            break;
+        }
+    }
+    if a.is_finite() && b.is_finite() && a > 0.0 {
+        (a as f32, b as f32)
+    } else {
+        (0.0, 0.0)
+    }
+}
+
 /// Softmax of `scores / temperature`, in place.
 fn softmax(scores: &mut [f32], temperature: f32) {
     let t = temperature.max(1e-4);
@@ -534,10 +631,10 @@ impl Classifier {
             return Err(TrainError::NoFeatures(config.features.min_df));
         }
         let temperature = fit_temperature(&held_out, &y);
+        let platt = fit_margin_platt(&held_out, &y);
         let (mut predicted, mut confidence) = (Vec::new(), Vec::new());
         for s in &held_out {
-            let mut p = s.clone();
-            softmax(&mut p, temperature);
+            let p = calibrate(s, temperature, platt);
             let (best, conf) = argmax(&p);
             predicted.push(best);
             confidence.push(conf);
@@ -556,12 +653,13 @@ impl Classifier {
             info: ModelInfo {
                 format: FORMAT_VERSION,
                 software_version: env!("CARGO_PKG_VERSION").to_string(),
-                algorithm: "ovr-l2svm-dual-cd+softmax-temperature".into(),
+                algorithm: "ovr-l2svm-dual-cd+nb-scaling+margin-platt".into(),
                 labels,
                 label_counts,
                 n_train: examples.len(),
                 n_features: nf,
                 temperature,
+                margin_platt: platt,
                 config: config.clone(),
                 cv: Some(cv),
                 train_seconds: started.elapsed().as_secs_f64(),
@@ -606,9 +704,7 @@ impl Classifier {
             let n = self.info.n_train.max(1) as f32;
             return self.info.label_counts.iter().map(|c| *c as f32 / n).collect();
         }
-        let mut s = self.scores(v);
-        softmax(&mut s, self.info.temperature);
-        s
+        calibrate(&self.scores(v), self.info.temperature, self.info.margin_platt)
     }
 
     /// The top [`TOP_K`] labels of `text` with calibrated probabilities, and the words that drove
@@ -634,44 +730,48 @@ impl Classifier {
     }
 
     /// The strongest positive weight × value of `label` over the features of `v`, summed per
-    /// surface text; punctuation and masked numbers are not reasons, and a text inside (or
-    /// containing) a stronger one is skipped.
+    /// word: a character n-gram counts toward the word it spells when that word is one of the
+    /// text's (so a reason is always a whole word: 理社 of 办理社保 is not one); punctuation and
+    /// masked numbers are not reasons, and a word inside (or containing) a stronger one is skipped.
     fn reasons(&self, v: &crate::features::SparseVec, label: usize) -> Vec<Contribution> {
         let n = self.bias.len();
-        let mut contrib: Vec<(f32, u32)> = v
-            .indices
-            .iter()
-            .zip(&v.values)
-            .map(|(j, x)| (self.weights[*j as usize * n + label] * x, *j))
-            .filter(|(c, _)| *c > 0.0)
-            .collect();
-        contrib.sort_by(|a, b| b.0.total_cmp(&a.0));
-        contrib.truncate(64);
-        let mut by_text: Vec<(String, f32)> = Vec::new();
-        for (c, j) in contrib {
-            let Some(name) = self.space.name(j) else { continue };
-            let raw = match &name {
-                FeatureName::Word(w) | FeatureName::Chars(w) => w.clone(),
-                FeatureName::Bigram(a, b) => format!("{a}{b}"),
-            };
-            if !raw.chars().any(char::is_alphanumeric) || raw.contains([MASK_PHONE, MASK_ID, MASK_NUMBER]) {
+        let mut contrib: Vec<(u32, f32)> = Vec::with_capacity(v.indices.len());
+        for (j, x) in v.indices.iter().zip(&v.values) {
+            let c = self.weights[*j as usize * n + label] * x;
+            if c <= 0.0 {
                 continue;
             }
-            let text = raw.trim().to_string();
-            match by_text.iter_mut().find(|(t, _)| *t == text) {
-                Some((_, w)) => *w += c,
-                None => by_text.push((text, c)),
+            let key = if self.space.is_gram(*j) {
+                match self.space.word_of_gram(*j) {
+                    Some(w) if v.indices.binary_search(&w).is_ok() => w,
+                    _ => continue,
+                }
+            } else {
+                *j
+            };
+            contrib.push((key, c));
+        }
+        contrib.sort_unstable_by_key(|(k, _)| *k);
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(contrib.len());
+        for (k, c) in contrib {
+            match merged.last_mut() {
+                Some((last, sum)) if *last == k => *sum += c,
+                _ => merged.push((k, c)),
             }
         }
-        by_text.sort_by(|a, b| b.1.total_cmp(&a.1));
+        merged.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut out: Vec<Contribution> = Vec::new();
-        for (text, weight) in by_text {
+        for (k, weight) in merged {
             if out.len() == REASONS {
                 break;
             }
-            if out
-                .iter()
-                .any(|o| o.text.contains(&text) || text.contains(&o.text))
+            let Some(name) = self.space.name(k) else { continue };
+            let text = name.display().trim().to_string();
+            if !text.chars().any(char::is_alphanumeric)
+                || text.contains(['〔', '〕'])
+                || out
+                    .iter()
+                    .any(|o| o.text.contains(&text) || text.contains(&o.text))
             {
                 continue;
             }
@@ -950,6 +1050,52 @@ mod tests {
         let p = model.predict("ʕ•ᴥ•ʔ");
         assert!(p.top[0].probability < 0.6, "{p:?}");
         assert!(p.words.is_empty());
+    }
+
+    #[test]
+    fn calibrated_probabilities_sum_to_one_and_keep_the_order() {
+        for scores in [
+            vec![0.9, -0.2, -0.8],
+            vec![0.1, 0.05, -1.0],
+            vec![-0.3, -0.3, -0.9],
+            vec![3.0, -3.0, -3.0],
+        ] {
+            let p = calibrate(&scores, 0.2, (6.0, -0.5));
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{p:?}");
+            for i in 0..3 {
+                for j in 0..3 {
+                    if scores[i] > scores[j] {
+                        assert!(p[i] >= p[j], "{scores:?} → {p:?}");
+                    }
+                }
+            }
+        }
+        // Larger gap, more confident.
+        let a = calibrate(&[0.5, 0.4, -1.0], 0.2, (6.0, -0.5))[0];
+        let b = calibrate(&[0.9, 0.0, -1.0], 0.2, (6.0, -0.5))[0];
+        assert!(b > a);
+        // Without a fitted Platt scaling it is the plain softmax.
+        let mut s = vec![0.5, 0.0, -1.0];
+        let p = calibrate(&s, 0.3, (0.0, 0.0));
+        softmax(&mut s, 0.3);
+        assert_eq!(p, s);
+    }
+
+    #[test]
+    fn margin_platt_is_right_as_often_as_it_says() {
+        // Gap 1.0: right 9 times in 10; gap 0.1: right half the time.
+        let mut scores = Vec::new();
+        let mut truth = Vec::new();
+        for i in 0..200 {
+            let wide = i % 2 == 0;
+            scores.push(if wide { vec![1.0, 0.0] } else { vec![0.1, 0.0] });
+            let right = if wide { i % 20 != 0 } else { i % 4 == 1 };
+            truth.push(if right { 0 } else { 1 });
+        }
+        let (a, b) = fit_margin_platt(&scores, &truth);
+        let p = |g: f32| 1.0 / (1.0 + (-(a * g + b)).exp());
+        assert!((p(1.0) - 0.9).abs() < 0.03, "{a} {b} {}", p(1.0));
+        assert!((p(0.1) - 0.5).abs() < 0.05, "{a} {b} {}", p(0.1));
     }
 
     #[test]

@@ -485,6 +485,8 @@ pub struct FeatureSpace {
     /// First feature index of the opening's grams (the grams are sorted: text's, then opening's).
     head_start: u32,
     idf: Vec<f32>,
+    /// Gram feature → the word feature with the same text, for explanations.
+    gram_word: FxMap<u32, u32>,
 }
 
 /// A [`FeatureSpace`] fitted on some documents of a [`Corpus`], with the tables that vectorise
@@ -584,7 +586,7 @@ impl FeatureSpace {
             }
         }
         let head_start = head_start.unwrap_or(idfs.len() as u32);
-        FittedCorpus {
+        let mut fitted = FittedCorpus {
             corpus,
             word_map,
             bigram_map,
@@ -599,8 +601,13 @@ impl FeatureSpace {
                 gram_list,
                 head_start,
                 idf: idfs,
+                gram_word: FxMap::default(),
             },
+        };
+        if lookup {
+            fitted.space.link_grams_to_words();
         }
+        fitted
     }
 
     /// Rebuilds a space from its parts (as stored in a model file). Fails when they disagree.
@@ -642,7 +649,7 @@ impl FeatureSpace {
         if words.len() != nw || bigrams.len() != bigram_list.len() || grams.len() != gram_list.len() {
             return Err("duplicate vocabulary entries".into());
         }
-        Ok(FeatureSpace {
+        let mut space = FeatureSpace {
             config,
             words,
             word_list,
@@ -652,7 +659,32 @@ impl FeatureSpace {
             gram_list,
             head_start,
             idf,
-        })
+            gram_word: FxMap::default(),
+        };
+        space.link_grams_to_words();
+        Ok(space)
+    }
+
+    /// Fills `gram_word`: which gram features spell a vocabulary word.
+    fn link_grams_to_words(&mut self) {
+        let base = (self.word_list.len() + self.bigram_list.len()) as u32;
+        let mut links = FxMap::default();
+        for (i, g) in self.gram_list.iter().enumerate() {
+            if let Some(w) = self.words.get(gram_text(*g).as_str()) {
+                links.insert(base + i as u32, *w);
+            }
+        }
+        self.gram_word = links;
+    }
+
+    /// Whether feature `index` is a character n-gram.
+    pub fn is_gram(&self, index: u32) -> bool {
+        index as usize >= self.word_list.len() + self.bigram_list.len()
+    }
+
+    /// The word feature spelt by gram feature `index`, if the vocabulary has that word.
+    pub fn word_of_gram(&self, index: u32) -> Option<u32> {
+        self.gram_word.get(&index).copied()
     }
 
     /// The configuration the space was fitted with.
