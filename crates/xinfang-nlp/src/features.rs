@@ -58,7 +58,9 @@ impl Default for FeatureConfig {
             // Bigrams of words added nothing over character trigrams on the routing benchmark
             // (5-fold CV macro-F1 0.9151 with, 0.9157 without) and cost a fifth of the model.
             word_bigrams: false,
-            min_df: 2,
+            // 3 rather than 2: the same 5-fold CV figures on the routing benchmark (macro-F1
+            // 0.9155 vs 0.9157) with half the vocabulary, so half the model and fewer cache misses.
+            min_df: 3,
             word_weight: 1.0,
             bigram_weight: 0.5,
             char_weight: 1.0,
@@ -769,12 +771,48 @@ impl FeatureSpace {
             }
         }
         let mut gs = Vec::with_capacity(chars.len() * 4);
-        for_each_gram(&chars, &self.config, |key| {
-            if let Some(f) = self.grams.get(&key) {
-                gs.push(*f);
+        if self.config.char_min <= 1 && self.config.char_max == 3 {
+            self.known_grams(&chars, 0, &mut gs);
+            let head = chars.len().min(self.config.head_chars as usize);
+            if head > 0 && self.config.head_weight > 0.0 {
+                self.known_grams(&chars[..head], HEAD, &mut gs);
             }
-        });
+        } else {
+            for_each_gram(&chars, &self.config, |key| {
+                if let Some(f) = self.grams.get(&key) {
+                    gs.push(*f);
+                }
+            });
+        }
         self.weigh(counts(ws), counts(bs), counts(gs))
+    }
+
+    /// The features of the 1-, 2- and 3-grams of `chars` (with `flag`), looking a gram up only
+    /// when the grams inside it are features: a gram in `min_df` documents has its parts in at
+    /// least as many, so a gram with an unknown part is unknown too. Most look-ups miss the cache,
+    /// and this skips the ones that would miss anyway.
+    fn known_grams(&self, chars: &[char], flag: u64, out: &mut Vec<u32>) {
+        let get = |g: &[char]| self.grams.get(&(gram_key(g) | flag)).copied();
+        let uni: Vec<Option<u32>> = chars.iter().map(|c| get(std::slice::from_ref(c))).collect();
+        out.extend(uni.iter().flatten());
+        let bi: Vec<Option<u32>> = (0..chars.len().saturating_sub(1))
+            .map(|i| {
+                if uni[i].is_some() && uni[i + 1].is_some() {
+                    get(&chars[i..i + 2])
+                } else {
+                    None
+                }
+            })
+            .collect();
+        out.extend(bi.iter().flatten());
+        for i in 0..chars.len().saturating_sub(2) {
+            if bi[i].is_some()
+                && bi[i + 1].is_some()
+                && let Some(f) = get(&chars[i..i + 3])
+            {
+                out.push(f);
+            }
+        }
     }
 
     /// Sublinear TF-IDF per block, each block L2-normalised and scaled by its weight; blocks are
@@ -971,7 +1009,10 @@ mod tests {
     #[test]
     fn min_df_drops_rare_terms_and_names_features() {
         let texts = ["停车收费", "停车难", "噪音扰民"];
-        let config = FeatureConfig::default();
+        let config = FeatureConfig {
+            min_df: 2,
+            ..FeatureConfig::default()
+        };
         let corpus = Corpus::analyse(&texts, &config, 1);
         let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &config, true);
         let names: Vec<String> = (0..fitted.space.len() as u32)
