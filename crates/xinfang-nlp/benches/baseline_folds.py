@@ -4,7 +4,7 @@ logistic regression's predict_proba; LinearSVC has no probabilities), and the fo
 written to a file so the Rust bench scores on exactly the same folds:
 
   /tmp/skl/bin/python baseline_folds.py ../shared/bench/baseline_sklearn.py TRAIN.csv FOLDS.txt
-  cargo run --release -p xinfang-nlp --bench routing -- TRAIN.csv --folds-file FOLDS.txt
+  cargo bench -p xinfang-nlp --bench routing -- /abs/path/TRAIN.csv --folds-file /abs/path/FOLDS.txt
 """
 import importlib.util, json, sys, time
 import numpy as np

@@ -8,7 +8,10 @@
 //! ```
 //!
 //! `FOLDS.txt` (one fold number per data row) comes from `benches/baseline_folds.py`, which also
-//! prints the sklearn baseline's figures on those folds. Prints one JSON line per measurement.
+//! prints the sklearn baseline's figures on those folds. Relative paths are taken from
+//! `crates/xinfang-nlp` (cargo runs benches there). `--skip-cv` stops after training and latency;
+//! `--c`, `--nb`, `--min-df`, `--head-chars`, … override the defaults for tuning. Prints one JSON
+//! line per measurement.
 
 use serde_json::json;
 use std::path::PathBuf;
