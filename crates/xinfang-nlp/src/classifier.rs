@@ -107,6 +107,14 @@ pub enum TrainError {
     /// A worker thread panicked (a bug).
     #[error("a training thread failed")]
     Thread,
+    /// Cross-validation was given a fold number for a different number of rows.
+    #[error("{folds} fold numbers for {rows} rows")]
+    FoldMismatch {
+        /// Fold numbers given.
+        folds: usize,
+        /// Rows given.
+        rows: usize,
+    },
 }
 
 /// Why a model file could not be read or written.
@@ -1190,6 +1198,26 @@ mod tests {
         assert!(matches!(
             Classifier::load(Path::new("/nonexistent/model")),
             Err(ModelError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn one_model_serves_many_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Classifier>();
+    }
+
+    #[test]
+    fn cross_validation_scores_every_row_once() {
+        let rows = toy();
+        let labels: Vec<usize> = rows.iter().map(|r| usize::from(r.label == "交通运输")).collect();
+        let folds = crate::eval::stratified_folds(&labels, 3, 1);
+        let r = crate::eval::cross_validate(&rows, &folds, &quick()).unwrap();
+        assert_eq!(r.n, rows.len());
+        assert!(r.macro_f1 > 0.8, "{r:?}");
+        assert!(matches!(
+            crate::eval::cross_validate(&rows, &folds[1..], &quick()),
+            Err(TrainError::FoldMismatch { .. })
         ));
     }
 

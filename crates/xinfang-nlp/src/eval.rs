@@ -229,6 +229,12 @@ pub fn cross_validate(
     fold_of: &[usize],
     config: &TrainConfig,
 ) -> Result<Report, TrainError> {
+    if fold_of.len() != rows.len() {
+        return Err(TrainError::FoldMismatch {
+            folds: fold_of.len(),
+            rows: rows.len(),
+        });
+    }
     let folds = fold_of.iter().copied().max().map_or(0, |m| m + 1);
     let mut labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     labels.sort();

@@ -312,8 +312,14 @@ impl Corpus {
                 .chunks(chunk)
                 .map(|part| s.spawn(move || Corpus::analyse_serial(part, config)))
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
+            handles
+                .into_iter()
+                .map(|h| h.join())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        // A thread cannot fail short of a bug in segmentation; should one, redo the work here
+        // rather than lose its documents.
+        .unwrap_or_else(|_| vec![Corpus::analyse_serial(texts, config)]);
         let mut parts = parts.into_iter();
         let Some(mut corpus) = parts.next() else {
             return Corpus::analyse_serial(&[], config);
