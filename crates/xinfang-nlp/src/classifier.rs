@@ -740,7 +740,8 @@ impl Classifier {
     /// The strongest positive weight × value of `label` over the features of `v`, summed per
     /// word: a character n-gram counts toward the word it spells when that word is one of the
     /// text's (so a reason is always a whole word: 理社 of 办理社保 is not one); punctuation and
-    /// masked numbers are not reasons, and a word inside (or containing) a stronger one is skipped.
+    /// masked numbers are not reasons, a word inside (or containing) a stronger one is skipped, and
+    /// so is one worth less than a tenth of the strongest.
     fn reasons(&self, v: &crate::features::SparseVec, label: usize) -> Vec<Contribution> {
         let n = self.bias.len();
         let mut contrib: Vec<(u32, f32)> = Vec::with_capacity(v.indices.len());
@@ -768,9 +769,11 @@ impl Classifier {
             }
         }
         merged.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // A word worth less than a tenth of the strongest explains nothing (了, 的 …).
+        let floor = merged.first().map_or(0.0, |(_, w)| w * 0.1);
         let mut out: Vec<Contribution> = Vec::new();
         for (k, weight) in merged {
-            if out.len() == REASONS {
+            if out.len() == REASONS || weight < floor {
                 break;
             }
             let Some(name) = self.space.name(k) else { continue };
