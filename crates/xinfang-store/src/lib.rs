@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod model;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 pub mod vault;
 

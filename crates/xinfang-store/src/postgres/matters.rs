@@ -441,14 +441,7 @@ fn summary(r: &PgRow, now: DateTime<Utc>) -> Result<MatterSummary> {
     let due_at: Option<DateTime<Utc>> = r.get("due_at");
     let due_soon_at: Option<DateTime<Utc>> = r.get("due_soon_at");
     let paused: bool = r.get("paused");
-    // The same order as `deadline::assess`: a pause never hides a missed deadline.
-    let deadline_status = match due_at {
-        Some(due) if now >= due => Some(DeadlineStatus::Overdue),
-        _ if paused => Some(DeadlineStatus::Paused),
-        Some(_) if due_soon_at.is_some_and(|s| now >= s) => Some(DeadlineStatus::DueSoon),
-        Some(_) => Some(DeadlineStatus::OnTrack),
-        None => None,
-    };
+    let deadline_status = crate::shared::row_deadline_status(due_at, due_soon_at, paused, now);
     let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
     Ok(MatterSummary {
         id: PetitionId::from_uuid(r.get("id")),
@@ -655,20 +648,7 @@ pub(super) async fn timeline(s: &PgStore, viewer: &StaffActor, id: PetitionId) -
     let mut conn = s.pool.acquire().await?;
     let (m, _) = load_scoped(&mut conn, &viewer.scope(), id, false).await?;
     let mut events = events_of(&mut conn, m.organisation_id, id).await?;
-    if m.petition_type.is_some_and(PetitionType::identity_confidential)
-        && !viewer.may_see_confidential_reporter()
-    {
-        for e in &mut events {
-            // Registration and reveal events name the petitioners; what the petitioner did
-            // themselves identifies them too.
-            if e.actor_kind == ActorKind::Petitioner
-                || e.kind == EventKind::Transition(Transition::Register)
-                || e.kind == EventKind::Reveal
-            {
-                e.data = serde_json::Value::Null;
-            }
-        }
-    }
+    crate::shared::redact_confidential(viewer, &m, &mut events);
     Ok(events)
 }
 
@@ -944,69 +924,9 @@ async fn load_by_secret(
     parse_body(row.get("body"))
 }
 
-/// The steps a petitioner sees, in words for the public. Internal steps (drafts, approvals,
-/// extensions, reveals, returns between units) are left out.
-fn public_step(kind: EventKind) -> Option<&'static str> {
-    use Transition::*;
-    let EventKind::Transition(t) = kind else {
-        return None;
-    };
-    Some(match t {
-        Register => "已登记",
-        Accept => "已受理",
-        Decline => "不予受理",
-        Assign => "已转交责任单位办理",
-        StartHandling => "责任单位正在办理",
-        DeliverReply => "已答复",
-        RecordSatisfaction => "已评价",
-        Reopen => "重新办理",
-        RequestReview => "已申请复查",
-        AnswerReview => "复查已答复",
-        RequestRecheck => "已申请复核",
-        AnswerRecheck => "复核已答复，事项终结",
-        Conclude => "事项终结",
-        Archive => "已归档",
-        _ => return None,
-    })
-}
-
 async fn public_view(conn: &mut PgConnection, m: &Matter) -> Result<PublicTrack> {
     let events = events_of(conn, m.organisation_id, m.id).await?;
-    let timeline = events
-        .iter()
-        .filter_map(|e| {
-            public_step(e.kind).map(|label| PublicEvent {
-                step: e.kind.code(),
-                label,
-                at: e.occurred_at,
-            })
-        })
-        .collect();
-    let delivered = matches!(
-        m.state,
-        State::Replied
-            | State::FollowUp
-            | State::Review
-            | State::Reviewed
-            | State::Recheck
-            | State::Concluded
-            | State::Archived
-    ) && m.replied_at.is_some();
-    Ok(PublicTrack {
-        tracking_code: m.tracking_code.clone(),
-        title: m.title.clone(),
-        state: m.state,
-        state_label: m.state.label_zh(),
-        registered_at: m.registered_at,
-        timeline,
-        reply: if delivered {
-            m.reply.as_ref().map(|r| r.text.clone())
-        } else {
-            None
-        },
-        satisfaction: m.satisfaction,
-        can_rate: m.state == State::Replied,
-    })
+    Ok(crate::shared::public_track(m, &events))
 }
 
 pub(super) async fn track(s: &PgStore, code: &str, secret: &str) -> Result<PublicTrack> {
