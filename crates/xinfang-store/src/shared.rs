@@ -1,10 +1,12 @@
 //! What every backend shows the same way, whatever its SQL: the deadline status of a list row,
-//! the redaction of a confidential reporter in a timeline, and the petitioner's public view.
+//! the redaction of a confidential reporter in a timeline, the petitioner's public view, and
+//! what a deadline crossing found by the background scan records.
 //! Kept here so the SQLite and PostgreSQL stores cannot drift apart on what a viewer sees.
 
-use crate::model::{ActorKind, EventKind, EventRecord, PublicEvent, PublicTrack};
+use crate::model::{ActorKind, EventKind, EventRecord, PublicEvent, PublicTrack, ReminderKind};
 use chrono::{DateTime, Utc};
-use xinfang_core::deadline::DeadlineStatus;
+use xinfang_core::deadline::{DeadlineKind, DeadlineStatus};
+use xinfang_core::ids::{PetitionId, UnitId};
 use xinfang_core::lifecycle::Transition;
 use xinfang_core::matter::{Matter, PetitionType, State};
 use xinfang_core::org::StaffActor;
@@ -108,5 +110,56 @@ pub(crate) fn public_track(m: &Matter, events: &[EventRecord]) -> PublicTrack {
         },
         satisfaction: m.satisfaction,
         can_rate: m.state == State::Replied,
+    }
+}
+
+/// A deadline crossing found by the background scan: what its event and reminder record.
+pub(crate) struct Crossing {
+    pub matter_id: PetitionId,
+    pub state: State,
+    /// The lead unit, which the reminder is for.
+    pub unit_id: Option<UnitId>,
+    pub deadline_kind: Option<DeadlineKind>,
+    pub due_at: DateTime<Utc>,
+    pub kind: ReminderKind,
+    /// When it happened: the start of the due-soon window, or the deadline itself. The scan
+    /// may run later (every minute, or after a node was down); the event says when it was true.
+    pub crossed_at: DateTime<Utc>,
+}
+
+impl Crossing {
+    /// A scanned row: overdue once `now` reached the deadline (as [`row_deadline_status`]
+    /// says), else due soon. A deadline first seen already overdue records only the overdue.
+    pub(crate) fn new(
+        matter_id: PetitionId,
+        state: State,
+        unit_id: Option<UnitId>,
+        deadline_kind: Option<DeadlineKind>,
+        due_at: DateTime<Utc>,
+        due_soon_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (kind, crossed_at) = if now >= due_at {
+            (ReminderKind::Overdue, due_at)
+        } else {
+            (ReminderKind::DueSoon, due_soon_at.unwrap_or(due_at))
+        };
+        Self {
+            matter_id,
+            state,
+            unit_id,
+            deadline_kind,
+            due_at,
+            kind,
+            crossed_at,
+        }
+    }
+
+    /// The event's data: which deadline was crossed.
+    pub(crate) fn event_data(&self) -> serde_json::Value {
+        serde_json::json!({
+            "deadline_kind": self.deadline_kind.map(DeadlineKind::code),
+            "due_at": self.due_at,
+        })
     }
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use xinfang_core::clock::{Clock, SystemClock};
 use xinfang_core::org::{Role, RoleGrant, UnitKind};
+use xinfang_server::background::Background;
 use xinfang_server::{Application, Config};
 use xinfang_store::postgres::PgOptions;
 use xinfang_store::sqlite::SqliteOptions;
@@ -49,6 +50,29 @@ pub struct Db {
     pg_acquire_timeout: u64,
 }
 
+/// The node's background work (deadline scan, daily report), shared by every node on the database.
+#[derive(Args, Debug)]
+struct Jobs {
+    /// This node's name in the job records (default host:pid:random).
+    #[arg(long, env = "XINFANG_NODE")]
+    node: Option<String>,
+    /// Seconds between deadline scans; 0 runs no background work on this node.
+    #[arg(long, env = "XINFANG_SCAN_INTERVAL", default_value_t = 60)]
+    scan_interval: u64,
+}
+
+impl Jobs {
+    fn background(&self) -> Option<Background> {
+        (self.scan_interval > 0).then(|| {
+            let mut b = Background::new(std::time::Duration::from_secs(self.scan_interval));
+            if let Some(n) = self.node.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                b.node = n.to_string();
+            }
+            b
+        })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the API (and, on a new database, create an organisation with an admin user).
@@ -60,6 +84,8 @@ enum Command {
         /// Mark session cookies Secure (when served behind HTTPS).
         #[arg(long, env = "XINFANG_SECURE_COOKIES")]
         secure_cookies: bool,
+        #[command(flatten)]
+        jobs: Jobs,
     },
     /// Create a fresh demo database (xinfang-demo.db) for an airport group, then serve it.
     Demo {
@@ -179,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             bind,
             secure_cookies,
+            jobs,
         } => {
             let store = open_store(&db, clock.clone(), false).await?;
             bootstrap(store.as_ref()).await?;
@@ -189,6 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Config {
                     bind,
                     secure_cookies,
+                    background: jobs.background(),
                     ..Config::default()
                 },
             )
@@ -207,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     clock,
                     Config {
                         bind,
+                        background: Some(Background::new(std::time::Duration::from_secs(60))),
                         ..Config::default()
                     },
                 )

@@ -10,6 +10,8 @@ pub mod health;
 pub mod matters;
 /// What petitioners do without an account: submit, track, rate.
 pub mod public;
+/// Deadline reminders, scheduled reports and the background jobs behind them.
+pub mod reminders;
 /// Sign-in, sign-out, who am I.
 pub mod session;
 /// One endpoint per lifecycle transition.
@@ -44,4 +46,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(matters::router())
         .merge(transitions::router())
         .merge(public::router())
+        .merge(reminders::router())
 }

@@ -42,7 +42,14 @@ async fn submit(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(input): ApiJson<NewMatterInput>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
-    st.limits.public.hit(&Limits::ip_key("submit", Some(addr.ip())))?;
+    st.limits
+        .public
+        .hit(
+            st.store.as_ref(),
+            &Limits::ip_key("submit", Some(addr.ip())),
+            st.clock.now(),
+        )
+        .await?;
     if input.external_id.is_some() || input.received_at.is_some() {
         return Err(ApiError::invalid(
             "external_id",
@@ -88,13 +95,20 @@ pub struct AppealInput {
     reason: Option<String>,
 }
 
-fn credentials(
+async fn credentials(
     st: &AppState,
     addr: SocketAddr,
     code: &Option<String>,
     secret: &Option<String>,
 ) -> Result<(String, String), ApiError> {
-    st.limits.public.hit(&Limits::ip_key("track", Some(addr.ip())))?;
+    st.limits
+        .public
+        .hit(
+            st.store.as_ref(),
+            &Limits::ip_key("track", Some(addr.ip())),
+            st.clock.now(),
+        )
+        .await?;
     let code = code
         .as_deref()
         .map(str::trim)
@@ -117,7 +131,7 @@ async fn track(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(b): ApiJson<TrackInput>,
 ) -> Result<Json<PublicTrack>, ApiError> {
-    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret)?;
+    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret).await?;
     Ok(Json(st.store.track(&code, &secret).await?))
 }
 
@@ -129,7 +143,7 @@ async fn rate(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(b): ApiJson<RateInput>,
 ) -> Result<Json<PublicTrack>, ApiError> {
-    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret)?;
+    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret).await?;
     let satisfaction = parse_enum(
         "satisfaction",
         b.satisfaction.as_deref(),
@@ -161,7 +175,7 @@ async fn request_review(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(b): ApiJson<AppealInput>,
 ) -> Result<Json<PublicTrack>, ApiError> {
-    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret)?;
+    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret).await?;
     let reason = Reason::parse(b.reason.as_deref().unwrap_or(""))?.into_inner();
     Ok(Json(
         st.store
@@ -178,7 +192,7 @@ async fn request_recheck(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(b): ApiJson<AppealInput>,
 ) -> Result<Json<PublicTrack>, ApiError> {
-    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret)?;
+    let (code, secret) = credentials(&st, addr, &b.tracking_code, &b.secret).await?;
     let reason = Reason::parse(b.reason.as_deref().unwrap_or(""))?.into_inner();
     Ok(Json(
         st.store

@@ -79,7 +79,11 @@ async fn login(
     }
     let user_key = format!("user:{username}");
     let ip_key = Limits::ip_key("login", Some(addr.ip()));
-    if st.limits.login_failures.is_limited(&user_key) || st.limits.login_failures.is_limited(&ip_key) {
+    let limiter = st.limits.login_failures;
+    let store = st.store.as_ref();
+    if limiter.is_limited(store, &user_key, st.clock.now()).await?
+        || limiter.is_limited(store, &ip_key, st.clock.now()).await?
+    {
         return Err(ApiError::too_many());
     }
     let creds = st.store.credentials(username).await?;
@@ -95,8 +99,9 @@ async fn login(
         .unwrap_or(false);
     let ok = known && verified;
     let Some(creds) = creds.filter(|_| ok) else {
-        st.limits.login_failures.hit(&user_key).ok();
-        st.limits.login_failures.hit(&ip_key).ok();
+        // Counted, not refused: this answer is already a refusal.
+        limiter.hit(store, &user_key, st.clock.now()).await.ok();
+        limiter.hit(store, &ip_key, st.clock.now()).await.ok();
         tracing::info!(username, "failed login");
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -105,7 +110,7 @@ async fn login(
             "wrong username or password",
         ));
     };
-    st.limits.login_failures.clear(&user_key);
+    limiter.clear(store, &user_key).await?;
     let actor = st.store.staff_actor(creds.organisation_id, creds.user_id).await?;
     let token = auth::random_token();
     let csrf = auth::random_token();

@@ -57,7 +57,7 @@ fn parse_body(s: &str) -> Result<Matter> {
 }
 
 /// Adds `<viewer may see m>` to a query over `matters m`.
-fn push_scope(q: &mut QueryBuilder<Postgres>, scope: &MatterScope) {
+pub(super) fn push_scope(q: &mut QueryBuilder<Postgres>, scope: &MatterScope) {
     q.push(" m.organisation_id = ")
         .push_bind(scope.organisation_id.as_uuid());
     if scope.all {

@@ -20,6 +20,7 @@
 //! start together. [`PgOptions::schema`] puts the store in a schema of its own (created if
 //! missing); the tests use it to give every test a fresh schema.
 
+mod background;
 mod matters;
 mod org;
 /// A fresh schema per test, for the test suites of this and other crates.
@@ -42,7 +43,7 @@ use uuid::Uuid;
 use xinfang_core::calendar::{Calendar, CalendarEntry};
 use xinfang_core::clock::Clock;
 use xinfang_core::deadline::RuleSet;
-use xinfang_core::ids::{EventId, OrganisationId, PetitionId, PetitionerId, RuleSetId, UserId};
+use xinfang_core::ids::{EventId, OrganisationId, PetitionId, PetitionerId, ReminderId, RuleSetId, UserId};
 use xinfang_core::lifecycle::Command;
 use xinfang_core::org::{Actor, StaffActor};
 
@@ -670,6 +671,74 @@ impl Store for PgStore {
         matters::public_transition(self, code, secret, cmd)
             .await
             .map_err(classify)
+    }
+    async fn scan_deadlines(&self, org: OrganisationId, limit: u32) -> Result<ScanOutcome> {
+        background::scan_deadlines(self, org, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn claim_job(
+        &self,
+        org: OrganisationId,
+        name: &str,
+        node: &str,
+        next_run_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        background::claim_job(self, org, name, node, next_run_at)
+            .await
+            .map_err(classify)
+    }
+    async fn finish_job(&self, org: OrganisationId, name: &str, result: &str) -> Result<()> {
+        background::finish_job(self, org, name, result)
+            .await
+            .map_err(classify)
+    }
+    async fn jobs(&self, org: OrganisationId) -> Result<Vec<JobStatus>> {
+        background::jobs(self, org).await.map_err(classify)
+    }
+    async fn reminders(&self, viewer: &StaffActor, filter: ReminderFilter) -> Result<Vec<Reminder>> {
+        background::reminders(self, viewer, filter)
+            .await
+            .map_err(classify)
+    }
+    async fn acknowledge_reminder(&self, viewer: &StaffActor, id: ReminderId) -> Result<Reminder> {
+        background::acknowledge_reminder(self, viewer, id)
+            .await
+            .map_err(classify)
+    }
+    async fn deadline_lines(&self, org: OrganisationId, now: DateTime<Utc>) -> Result<Vec<UnitDeadlineLine>> {
+        background::deadline_lines(self, org, now).await.map_err(classify)
+    }
+    async fn period_counts(
+        &self,
+        org: OrganisationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
+        background::period_counts(self, org, from, to)
+            .await
+            .map_err(classify)
+    }
+    async fn save_report(&self, org: OrganisationId, report: NewReport) -> Result<bool> {
+        background::save_report(self, org, report).await.map_err(classify)
+    }
+    async fn reports(&self, org: OrganisationId, kind: Option<&str>, limit: u32) -> Result<Vec<Report>> {
+        background::reports(self, org, kind, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn rate_limit_hit(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32> {
+        background::rate_limit_hit(self, key, window, now)
+            .await
+            .map_err(classify)
+    }
+    async fn rate_limit_count(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32> {
+        background::rate_limit_count(self, key, window, now)
+            .await
+            .map_err(classify)
+    }
+    async fn rate_limit_clear(&self, key: &str) -> Result<()> {
+        background::rate_limit_clear(self, key).await.map_err(classify)
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.pool, &self.vault).await.map_err(classify)

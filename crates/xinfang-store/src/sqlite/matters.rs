@@ -53,7 +53,7 @@ fn parse_body(s: &str) -> Result<Matter> {
 }
 
 /// Adds `and (<viewer may see m>)` to a query over `matters m`.
-fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: &MatterScope) {
+pub(super) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: &MatterScope) {
     q.push(" m.organisation_id = ")
         .push_bind(scope.organisation_id.to_string());
     if scope.all {

@@ -5,6 +5,7 @@
 //! instead of failing with SQLITE_BUSY), while reads use a separate pool of several
 //! connections that WAL lets run beside the writer.
 
+mod background;
 mod matters;
 mod org;
 
@@ -24,7 +25,7 @@ use std::time::Duration;
 use xinfang_core::calendar::{Calendar, CalendarEntry};
 use xinfang_core::clock::Clock;
 use xinfang_core::deadline::RuleSet;
-use xinfang_core::ids::{EventId, OrganisationId, PetitionId, PetitionerId, RuleSetId, UserId};
+use xinfang_core::ids::{EventId, OrganisationId, PetitionId, PetitionerId, ReminderId, RuleSetId, UserId};
 use xinfang_core::lifecycle::Command;
 use xinfang_core::org::{Actor, StaffActor};
 
@@ -474,6 +475,56 @@ impl Store for SqliteStore {
     }
     async fn public_transition(&self, code: &str, secret: &str, cmd: Command) -> Result<PublicTrack> {
         matters::public_transition(self, code, secret, cmd).await
+    }
+    async fn scan_deadlines(&self, org: OrganisationId, limit: u32) -> Result<ScanOutcome> {
+        background::scan_deadlines(self, org, limit).await
+    }
+    async fn claim_job(
+        &self,
+        org: OrganisationId,
+        name: &str,
+        node: &str,
+        next_run_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        background::claim_job(self, org, name, node, next_run_at).await
+    }
+    async fn finish_job(&self, org: OrganisationId, name: &str, result: &str) -> Result<()> {
+        background::finish_job(self, org, name, result).await
+    }
+    async fn jobs(&self, org: OrganisationId) -> Result<Vec<JobStatus>> {
+        background::jobs(self, org).await
+    }
+    async fn reminders(&self, viewer: &StaffActor, filter: ReminderFilter) -> Result<Vec<Reminder>> {
+        background::reminders(self, viewer, filter).await
+    }
+    async fn acknowledge_reminder(&self, viewer: &StaffActor, id: ReminderId) -> Result<Reminder> {
+        background::acknowledge_reminder(self, viewer, id).await
+    }
+    async fn deadline_lines(&self, org: OrganisationId, now: DateTime<Utc>) -> Result<Vec<UnitDeadlineLine>> {
+        background::deadline_lines(self, org, now).await
+    }
+    async fn period_counts(
+        &self,
+        org: OrganisationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
+        background::period_counts(self, org, from, to).await
+    }
+    async fn save_report(&self, org: OrganisationId, report: NewReport) -> Result<bool> {
+        background::save_report(self, org, report).await
+    }
+    async fn reports(&self, org: OrganisationId, kind: Option<&str>, limit: u32) -> Result<Vec<Report>> {
+        background::reports(self, org, kind, limit).await
+    }
+    async fn rate_limit_hit(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32> {
+        background::rate_limit_hit(self, key, window, now).await
+    }
+    async fn rate_limit_count(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32> {
+        background::rate_limit_count(self, key, window, now).await
+    }
+    async fn rate_limit_clear(&self, key: &str) -> Result<()> {
+        background::rate_limit_clear(self, key).await
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.reader, &self.vault).await
