@@ -11,6 +11,8 @@
 pub mod classifier;
 /// Labelled CSV input with bad rows reported by line.
 pub mod dataset;
+/// Near-duplicate fingerprints, the band-key index and duplicate/repeat/joint links.
+pub mod dedup;
 /// Metrics (accuracy, macro-F1, coverage, ECE), stratified folds, cross-validation.
 pub mod eval;
 /// Normalised, masked text → TF-IDF vectors for the classifier.
