@@ -4,7 +4,7 @@
 //! first argument).
 //!
 //! ```sh
-//! cargo bench -p xinfang-nlp --bench dedup [-- FILE.csv --stored N --queries Q]
+//! cargo bench -p xinfang-nlp --bench dedup [-- FILE.csv --stored N --queries Q --skip-index]
 //! ```
 //!
 //! The stored matters are made from the real messages: each is a message with 5–40% of its
@@ -16,10 +16,12 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use xinfang_nlp::dataset::load_csv;
 use xinfang_nlp::dedup::{DedupIndex, LinkRules, Signature, signature};
+use xinfang_nlp::triage;
 
 fn main() {
     if let Err(e) = run() {
@@ -77,11 +79,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let mut stored = 1_000_000usize;
     let mut queries = 2_000usize;
+    let mut skip_index = false;
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--stored" => stored = value()?.parse()?,
             "--queries" => queries = value()?.parse()?,
+            "--skip-index" => skip_index = true,
             _ => input = PathBuf::from(a),
         }
     }
@@ -115,6 +119,56 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "{}",
         json!({"measure": "signature_500_chars", "n": five_hundred.len(), "us_per_text": per * 1e6, "sink": sink % 7})
     );
+
+    // Triage: the time of assess() on every real message, and what it finds.
+    triage::warm_up();
+    let mut lat = Vec::with_capacity(texts.len());
+    let mut by_type: HashMap<&str, usize> = HashMap::new();
+    let mut by_alert: HashMap<&str, usize> = HashMap::new();
+    let mut by_urgency: HashMap<&str, usize> = HashMap::new();
+    let mut intense = 0usize;
+    let mut shown = 0usize;
+    for t in &texts {
+        let start = Instant::now();
+        let a = triage::assess(t);
+        lat.push(start.elapsed().as_secs_f64() * 1e6);
+        *by_type
+            .entry(
+                a.petition_type
+                    .as_ref()
+                    .map_or("none", |p| p.petition_type.code()),
+            )
+            .or_default() += 1;
+        *by_urgency.entry(a.urgency.code()).or_default() += 1;
+        intense += usize::from(a.emotional_intensity >= 0.5);
+        for al in &a.alerts {
+            *by_alert.entry(al.category.code()).or_default() += 1;
+            if shown < 12 {
+                shown += 1;
+                let from = t[..al.start].char_indices().rev().nth(15).map_or(0, |(i, _)| i);
+                let ctx: String = t[from..].chars().take(36).collect();
+                eprintln!(
+                    "alert {} {}: …{}…",
+                    al.category.code(),
+                    al.term,
+                    ctx.replace('\n', " ")
+                );
+            }
+        }
+    }
+    let mean = lat.iter().sum::<f64>() / lat.len() as f64;
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({
+            "measure": "assess", "n": texts.len(), "mean_us": mean, "p99_us": percentile(&lat, 0.99),
+            "mean_chars": texts.iter().map(|t| t.chars().count()).sum::<usize>() as f64 / texts.len() as f64,
+            "petition_type": by_type, "urgency": by_urgency, "alerts": by_alert, "intensity_ge_0_5": intense,
+        })
+    );
+    if skip_index {
+        return Ok(());
+    }
 
     // The stored matters, made on two threads.
     let rss_before = rss_mb();
