@@ -11,8 +11,11 @@
 //!    shingle sets.
 //! 2. [`band_keys`] folds the signature's first positions into [`BANDS`] keys of [`ROWS`]
 //!    positions each. Texts whose
-//!    similarity is `s` share at least one key with probability `1 - (1 - s^ROWS)^BANDS`: near
-//!    certain above the [`LinkRules::similar`] threshold, rare for unrelated texts.
+//!    similarity is `s` share at least one key with probability `1 - (1 - s^ROWS)^BANDS`: 0.93 at
+//!    the [`LinkRules::similar`] threshold of 0.4, 0.995 at 0.5 (a message with 15% of its
+//!    characters edited is at 0.5 or more in 99 cases of 100), 0.04 at 0.1 (unrelated messages
+//!    on the same subject). Three rows rather than two keep unrelated candidates few: 0.8 per
+//!    lookup among the 5,570 training messages instead of 48.
 //! 3. The candidates (matters sharing a key) are verified with [`similarity`] (or
 //!    [`jaccard`] on the texts) and classified by [`classify`].
 //!
