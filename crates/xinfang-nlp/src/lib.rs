@@ -4,19 +4,24 @@
 //! with jieba (its dictionary is embedded in the binary, nothing is downloaded), the normalisation
 //! that makes full-width and half-width forms compare equal, the token streams the stores put
 //! into their full-text indexes (SQLite FTS5, PostgreSQL tsvector), and the routing classifier
-//! (features, training, calibrated prediction with reasons, evaluation). Indexing and querying
-//! must tokenise the same way, which is why both live here and nowhere else.
+//! (features, training, calibrated prediction with reasons, evaluation), triage at intake
+//! (petition type, urgency, safety alerts, emotional intensity) and duplicate/repeat detection.
+//! Indexing and querying must tokenise the same way, which is why both live here and nowhere else.
 
 /// The routing classifier: training, calibrated top-3 prediction with reasons, model files.
 pub mod classifier;
 /// Labelled CSV input with bad rows reported by line.
 pub mod dataset;
+/// Near-duplicate fingerprints, the band-key index and duplicate/repeat/joint links.
+pub mod dedup;
 /// Metrics (accuracy, macro-F1, coverage, ECE), stratified folds, cross-validation.
 pub mod eval;
 /// Normalised, masked text → TF-IDF vectors for the classifier.
 pub mod features;
 /// Segmentation and the search token streams.
 pub mod segment;
+/// Petition type, urgency, safety alerts and emotional intensity from an editable lexicon.
+pub mod triage;
 
 pub use classifier::{Classifier, Example, ModelError, ModelInfo, Prediction, TrainConfig, TrainError};
 pub use eval::Report;
