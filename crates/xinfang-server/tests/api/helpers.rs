@@ -59,7 +59,8 @@ pub fn password_hash() -> String {
 /// Keeps a test's database alive (and removes it when the test ends).
 pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] TestSchema),
+    /// Shared by the nodes of [`spawn_two_nodes`]; dropped with the last of them.
+    Postgres(#[allow(dead_code)] Arc<TestSchema>),
 }
 
 /// The one place that decides which backend the tests run on: a fresh schema on the PostgreSQL
@@ -74,7 +75,7 @@ pub async fn fresh_store(clock: Arc<FixedClock>) -> (Arc<dyn Store>, TestDatabas
             .store(vault, clock)
             .await
             .unwrap_or_else(|e| panic!("open the PostgreSQL test store at {url}: {e}"));
-        return (Arc::new(store), TestDatabase::Postgres(schema));
+        return (Arc::new(store), TestDatabase::Postgres(Arc::new(schema)));
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("xinfang-test.db");
@@ -232,6 +233,55 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let clock = Arc::new(FixedClock::new(start_time()));
     let (store, db) = fresh_store(clock.clone()).await;
     let seeded = seed(store.as_ref()).await;
+    start(config, store, clock, &seeded, db).await
+}
+
+/// Two app nodes on one PostgreSQL database, as behind a load balancer: each with its own
+/// store (connection pool and caches), its own HTTP listener and, when `config` asks for it,
+/// its own background loop; one clock for both. `None` (after the line saying PostgreSQL runs
+/// are skipped) without `XINFANG_TEST_POSTGRES_URL`: two nodes need a shared server.
+pub async fn spawn_two_nodes(config: impl Fn(&str) -> Config) -> Option<(TestApp, TestApp)> {
+    let url = testing::test_url()?;
+    let clock = Arc::new(FixedClock::new(start_time()));
+    let key = Vault::generate_key();
+    let schema = Arc::new(TestSchema::new(&url));
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..2 {
+        let vault = Vault::from_base64(&key).expect("a generated key is valid");
+        let store = schema
+            .store(vault, clock.clone())
+            .await
+            .unwrap_or_else(|e| panic!("open the PostgreSQL test store at {url}: {e}"));
+        stores.push(Arc::new(store));
+    }
+    let seeded = seed(stores[0].as_ref()).await;
+    let a = start(
+        config("node-a"),
+        stores[0].clone(),
+        clock.clone(),
+        &seeded,
+        TestDatabase::Postgres(schema.clone()),
+    )
+    .await;
+    let b = start(
+        config("node-b"),
+        stores[1].clone(),
+        clock,
+        &seeded,
+        TestDatabase::Postgres(schema),
+    )
+    .await;
+    Some((a, b))
+}
+
+/// Serves `store` on 127.0.0.1:0 and describes the running app.
+async fn start(
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<FixedClock>,
+    seeded: &Seeded,
+    db: TestDatabase,
+) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".parse().expect("socket address"),
         ..config
@@ -252,8 +302,8 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         org: seeded.org,
         units: seeded.units,
         categories: seeded.categories,
-        users: seeded.users,
-        clerk_token: seeded.clerk_token,
+        users: seeded.users.clone(),
+        clerk_token: seeded.clerk_token.clone(),
         _db: db,
     }
 }

@@ -10,5 +10,7 @@ mod helpers;
 mod isolation;
 mod lifecycle;
 mod masking;
+mod nodes;
 mod public;
+mod reminders;
 mod search;
