@@ -61,6 +61,8 @@ pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     /// Shared by the nodes of [`spawn_two_nodes`]; dropped with the last of them.
     Postgres(#[allow(dead_code)] Arc<TestSchema>),
+    /// Owned by the test itself (a private cluster it stops and starts).
+    External,
 }
 
 /// The one place that decides which backend the tests run on: a fresh schema on the PostgreSQL
@@ -234,6 +236,13 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let (store, db) = fresh_store(clock.clone()).await;
     let seeded = seed(store.as_ref()).await;
     start(config, store, clock, &seeded, db).await
+}
+
+/// The application over a store the test opened itself (seeded here); the test keeps what
+/// holds the database.
+pub async fn spawn_app_on(config: Config, store: Arc<dyn Store>, clock: Arc<FixedClock>) -> TestApp {
+    let seeded = seed(store.as_ref()).await;
+    start(config, store, clock, &seeded, TestDatabase::External).await
 }
 
 /// Two app nodes on one PostgreSQL database, as behind a load balancer: each with its own

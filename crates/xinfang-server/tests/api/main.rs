@@ -13,4 +13,5 @@ mod masking;
 mod nodes;
 mod public;
 mod reminders;
+mod restart;
 mod search;

@@ -131,3 +131,157 @@ pub fn execute_blocking(url: &str, sql: &str) -> Result<(), String> {
     .join()
     .map_err(|_| "the cleanup thread panicked".to_string())?
 }
+
+/// A PostgreSQL cluster of a test's own (initdb into a temporary folder, on a free port), so a
+/// test may stop and restart the server under a running xinfang without touching the server
+/// other tests share. Stopped and removed when dropped.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivateCluster {
+    /// Creates and starts a cluster with a `test` database; `Ok(None)` (after one line saying
+    /// so) when PostgreSQL's server binaries are not installed.
+    pub fn start() -> Result<Option<Self>, String> {
+        let Some(bin) = server_binaries() else {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: initdb/pg_ctl not found: the PostgreSQL restart test is skipped"
+            );
+            return Ok(None);
+        };
+        let dir = std::env::temp_dir().join(format!("xinfang-pg-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if is_root() {
+            // initdb refuses to run as root; the folder must belong to the user it runs as.
+            run(std::process::Command::new("chown").arg("postgres").arg(&dir))?;
+        }
+        let port = free_port()?;
+        let cluster = Self { dir, bin, port };
+        let data = cluster.data();
+        cluster.pg(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        )?;
+        cluster.start_again()?;
+        execute_blocking(&cluster.url("postgres"), "create database test")?;
+        Ok(Some(cluster))
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/<database>`.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Stops the server the fast way (open sessions are ended), as an operator's restart does.
+    pub fn stop(&self) -> Result<(), String> {
+        self.pg("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"])
+    }
+
+    /// Starts the (stopped) server again on the same port and data.
+    pub fn start_again(&self) -> Result<(), String> {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log").display().to_string();
+        self.pg(
+            "pg_ctl",
+            &["-D", &self.data(), "-l", &log, "-w", "-o", &opts, "start"],
+        )
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// Runs one of the server binaries, as `postgres` when we are root.
+    fn pg(&self, program: &str, args: &[&str]) -> Result<(), String> {
+        let exe = self.bin.join(program);
+        let mut cmd = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.arg("-u").arg("postgres").arg("--").arg(exe);
+            c
+        } else {
+            std::process::Command::new(exe)
+        };
+        cmd.args(args);
+        run(&mut cmd)
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.pg("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run(cmd: &mut std::process::Command) -> Result<(), String> {
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn is_root() -> bool {
+    // The effective uid without a libc binding: /proc/self/status has `Uid: real effective …`.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// The folder holding initdb and pg_ctl: PATH first, then Debian's per-version folders,
+/// newest first.
+fn server_binaries() -> Option<std::path::PathBuf> {
+    let has = |d: &std::path::Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Some(p) = std::env::var_os("PATH")
+        && let Some(d) = std::env::split_paths(&p).find(|d| has(d))
+    {
+        return Some(d);
+    }
+    let mut versions: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, d)| has(d))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, d)| d)
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
