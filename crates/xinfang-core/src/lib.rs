@@ -14,6 +14,8 @@
 //! - [`calendar`]: the Chinese statutory holiday calendar with adjusted working days.
 //! - [`deadline`]: time-limit rule sets and the deadline engine.
 //! - [`metrics`]: the rates of DESIGN.md section 4, one definition everywhere.
+//! - [`routing`]: routing rules (category, refined by location or channel → unit) and the
+//!   confidence threshold below which a matter waits for manual classification.
 //! - [`clock`]: injectable time.
 
 pub mod calendar;
@@ -25,4 +27,5 @@ pub mod matter;
 pub mod metrics;
 pub mod org;
 pub mod petitioner;
+pub mod routing;
 pub mod text;

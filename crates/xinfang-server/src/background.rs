@@ -12,6 +12,9 @@
 //! - **Daily deadline report** (`daily_deadline_report`, each morning at 07:00 Beijing time):
 //!   yesterday's registrations and replies, and per unit the open, due-soon, overdue and paused
 //!   matters, stored as a report every node can serve.
+//! - **Model training** (`model_training`, nightly at 03:00 Beijing time): retrains the routing
+//!   model from the matters clerks classified when there is new material
+//!   ([`crate::routing::retrain_if_new`]).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
@@ -24,6 +27,10 @@ use xinfang_store::{NewReport, ScanOutcome, Store, StoreError};
 pub const DEADLINE_SCAN: &str = "deadline_scan";
 /// The job that writes the daily deadline report.
 pub const DAILY_REPORT: &str = "daily_deadline_report";
+/// The job that retrains the routing model when clerks classified new matters.
+pub const MODEL_TRAINING: &str = "model_training";
+/// The local hour of the nightly training.
+const TRAINING_HOUR: i64 = 3;
 /// The kind of the daily report in the `reports` table.
 pub const DAILY_REPORT_KIND: &str = "daily_deadlines";
 /// The local hour of the daily report.
@@ -84,14 +91,15 @@ pub async fn scan_organisation(
     Ok(total)
 }
 
+/// The first `hour`:00 Beijing time after `now`.
+fn next_local_hour(now: DateTime<Utc>, hour: i64) -> DateTime<Utc> {
+    let today = start_of_local_day(local_date(now)) + Duration::hours(hour);
+    if today > now { today } else { today + Duration::days(1) }
+}
+
 /// The first 07:00 Beijing time after `now`.
 fn next_report_time(now: DateTime<Utc>) -> DateTime<Utc> {
-    let today = start_of_local_day(local_date(now)) + Duration::hours(REPORT_HOUR);
-    if today > now {
-        today
-    } else {
-        today + Duration::days(1)
-    }
+    next_local_hour(now, REPORT_HOUR)
 }
 
 /// Writes the daily deadline report of `day` (its registrations and replies; the deadline
@@ -164,6 +172,16 @@ pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> 
                 Err(e) => format!("error: {e}"),
             };
             store.finish_job(org.id, DAILY_REPORT, &result).await?;
+        }
+        if store
+            .claim_job(org.id, MODEL_TRAINING, &cfg.node, next_local_hour(now, TRAINING_HOUR))
+            .await?
+        {
+            let result = match crate::routing::retrain_if_new(store, org.id).await {
+                Ok(line) => line,
+                Err(e) => format!("error: {e}"),
+            };
+            store.finish_job(org.id, MODEL_TRAINING, &result).await?;
         }
     }
     Ok(())

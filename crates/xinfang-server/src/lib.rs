@@ -10,6 +10,7 @@ pub mod background;
 pub mod error;
 pub mod extract;
 pub mod input;
+pub mod routing;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<auth::Limits>,
     pub tokens: Arc<auth::TokenCache>,
+    /// The routing models this node has loaded.
+    pub models: Arc<routing::Models>,
 }
 
 /// The largest JSON body accepted (413 beyond).
@@ -100,6 +103,7 @@ impl Application {
             clock,
             limits: Arc::new(auth::Limits::new(config.public_per_minute)),
             tokens: Arc::default(),
+            models: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self {

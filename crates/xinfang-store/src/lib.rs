@@ -205,6 +205,39 @@ pub trait Store: Send + Sync + 'static {
     async fn rate_limit_count(&self, key: &str, window: chrono::Duration, now: DateTime<Utc>) -> Result<u32>;
     async fn rate_limit_clear(&self, key: &str) -> Result<()>;
 
+    // ---- the routing model ----------------------------------------------------------------
+    /// Stores a model as the organisation's next version (1, 2, …) and returns it; with
+    /// `activate`, it replaces the active one in the same transaction.
+    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel>;
+    /// Every version, newest first, with how its suggestions fared.
+    async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>>;
+    /// The active version and its weights.
+    async fn active_model(&self, org: OrganisationId) -> Result<Option<(u32, Vec<u8>)>>;
+    /// The active version alone (a cheap check whether a cached model is still current).
+    async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>>;
+    /// Makes `version` the active model (a rollback, or a roll forward again).
+    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel>;
+    /// Adds labelled examples (an admin's import); `InvalidReference` for a category not in the
+    /// organisation, in which case none is added.
+    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize>;
+    /// What to train on: the imported examples and every matter a person has classified (its
+    /// title and content with its category), at most `limit`, newest first.
+    async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>>;
+    async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig>;
+    /// Replaces the routing table and threshold; `InvalidReference` for a category or unit
+    /// not in the organisation.
+    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig>;
+    /// Records the suggestion made for a matter at intake (the first one stays).
+    async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()>;
+    async fn suggestion(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>>;
+    /// Matters not yet classified whose suggestion took `route`, oldest first (a queue).
+    async fn triage_queue(
+        &self,
+        viewer: &StaffActor,
+        route: xinfang_core::routing::Route,
+        limit: u32,
+    ) -> Result<Vec<QueuedMatter>>;
+
     // ---- audit and operations -----------------------------------------------------------
     /// Walks every organisation's event chain and reports the first broken link.
     async fn verify_audit(&self) -> Result<ChainReport>;

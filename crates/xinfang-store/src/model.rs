@@ -488,3 +488,76 @@ pub struct NewReport {
     pub node: String,
     pub body: serde_json::Value,
 }
+
+// ---- the routing model ------------------------------------------------------------------------
+
+/// A trained model to store as the organisation's next version.
+#[derive(Debug, Clone)]
+pub struct NewModel {
+    pub trained_by: Option<UserId>,
+    pub training_size: u32,
+    /// The model's description without its weights (labels, counts, cross-validated figures).
+    pub info: serde_json::Value,
+    pub body: Vec<u8>,
+    /// Make it the active model at once.
+    pub activate: bool,
+}
+
+/// A stored model version, without its weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredModel {
+    pub version: u32,
+    pub created_at: DateTime<Utc>,
+    pub trained_by: Option<UserId>,
+    pub training_size: u32,
+    pub active: bool,
+    pub info: serde_json::Value,
+    /// Matters it made a suggestion for that a person has classified since, and how many of
+    /// them got the suggested category: the model's accuracy in use.
+    pub judged: u64,
+    pub confirmed: u64,
+}
+
+/// One labelled text to train on: an admin's import, or a matter a clerk classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingExample {
+    pub text: String,
+    pub category_id: CategoryId,
+}
+
+/// The organisation's routing table and threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoutingConfig {
+    /// Suggestions at or above this probability are routed; below, they wait for a clerk.
+    pub threshold: f32,
+    /// In the admin's order (which is also the tie-break after specificity and priority).
+    pub rules: Vec<xinfang_core::routing::RoutingRule>,
+}
+
+impl RoutingConfig {
+    /// The threshold of an organisation that never set one: the top-80% coverage point of the
+    /// routing benchmark, where the classifier is right about 97% of the time.
+    pub const DEFAULT_THRESHOLD: f32 = 0.6;
+}
+
+/// The suggestion recorded for a matter at intake.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterSuggestion {
+    pub matter_id: PetitionId,
+    pub model_version: u32,
+    /// `{"top":[{"label","probability"}…],"words":[{"text","weight"}…]}`, labels being
+    /// category ids.
+    pub prediction: serde_json::Value,
+    pub top_category_id: Option<CategoryId>,
+    pub top_probability: f32,
+    pub unit_id: Option<UnitId>,
+    pub route: xinfang_core::routing::Route,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A matter waiting in a triage queue with what the model suggested.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedMatter {
+    pub matter: MatterSummary,
+    pub suggestion: MatterSuggestion,
+}

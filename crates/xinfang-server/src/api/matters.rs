@@ -73,10 +73,12 @@ async fn register(
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let new = input.parse(None, st.clock.now())?;
     let org = user.0.organisation_id;
+    let incoming = crate::routing::Incoming::of(&new);
     let r = st.store.register_matter(org, &Actor::Staff(user.0), new).await?;
     let status = if r.replayed {
         StatusCode::OK
     } else {
+        crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
         StatusCode::CREATED
     };
     Ok((status, Json(r.into())))

@@ -66,7 +66,9 @@ async fn submit(
         .first()
         .map(|o| o.id)
         .ok_or_else(ApiError::not_found)?;
+    let incoming = crate::routing::Incoming::of(&new);
     let r = st.store.register_matter(org, &Actor::Petitioner, new).await?;
+    crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 

@@ -437,7 +437,7 @@ pub(super) async fn get(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Res
     view(s, &mut conn, viewer, m, revision).await
 }
 
-fn summary(r: &PgRow, now: DateTime<Utc>) -> Result<MatterSummary> {
+pub(super) fn summary(r: &PgRow, now: DateTime<Utc>) -> Result<MatterSummary> {
     let due_at: Option<DateTime<Utc>> = r.get("due_at");
     let due_soon_at: Option<DateTime<Utc>> = r.get("due_soon_at");
     let paused: bool = r.get("paused");
@@ -462,7 +462,7 @@ fn summary(r: &PgRow, now: DateTime<Utc>) -> Result<MatterSummary> {
     })
 }
 
-const SUMMARY_COLUMNS: &str =
+pub(super) const SUMMARY_COLUMNS: &str =
     "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
     m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
 

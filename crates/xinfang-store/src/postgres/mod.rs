@@ -23,6 +23,7 @@
 mod background;
 mod matters;
 mod org;
+mod routing;
 /// A fresh schema per test, for the test suites of this and other crates.
 pub mod testing;
 
@@ -739,6 +740,47 @@ impl Store for PgStore {
     }
     async fn rate_limit_clear(&self, key: &str) -> Result<()> {
         background::rate_limit_clear(self, key).await.map_err(classify)
+    }
+    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel> {
+        routing::save_model(self, org, model).await.map_err(classify)
+    }
+    async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>> {
+        routing::models(self, org).await.map_err(classify)
+    }
+    async fn active_model(&self, org: OrganisationId) -> Result<Option<(u32, Vec<u8>)>> {
+        routing::active_model(self, org).await.map_err(classify)
+    }
+    async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>> {
+        routing::active_model_version(self, org).await.map_err(classify)
+    }
+    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
+        routing::activate_model(self, org, version).await.map_err(classify)
+    }
+    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize> {
+        routing::add_training_examples(self, org, examples).await.map_err(classify)
+    }
+    async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {
+        routing::training_examples(self, org, limit).await.map_err(classify)
+    }
+    async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig> {
+        routing::routing_config(self, org).await.map_err(classify)
+    }
+    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig> {
+        routing::save_routing_config(self, org, config).await.map_err(classify)
+    }
+    async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()> {
+        routing::record_suggestion(self, org, suggestion).await.map_err(classify)
+    }
+    async fn suggestion(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>> {
+        routing::suggestion(self, viewer, id).await.map_err(classify)
+    }
+    async fn triage_queue(
+        &self,
+        viewer: &StaffActor,
+        route: xinfang_core::routing::Route,
+        limit: u32,
+    ) -> Result<Vec<QueuedMatter>> {
+        routing::triage_queue(self, viewer, route, limit).await.map_err(classify)
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.pool, &self.vault).await.map_err(classify)

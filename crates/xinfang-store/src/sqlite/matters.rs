@@ -410,7 +410,7 @@ pub(super) async fn get(s: &SqliteStore, viewer: &StaffActor, id: PetitionId) ->
     view(s, &mut conn, viewer, m).await
 }
 
-fn summary(r: &sqlx::sqlite::SqliteRow, now: DateTime<Utc>) -> Result<MatterSummary> {
+pub(super) fn summary(r: &sqlx::sqlite::SqliteRow, now: DateTime<Utc>) -> Result<MatterSummary> {
     let due_at = r.get::<Option<&str>, _>("due_at").map(parse_ts).transpose()?;
     let due_soon_at = r
         .get::<Option<&str>, _>("due_soon_at")
@@ -444,7 +444,7 @@ fn summary(r: &sqlx::sqlite::SqliteRow, now: DateTime<Utc>) -> Result<MatterSumm
     })
 }
 
-const SUMMARY_COLUMNS: &str =
+pub(super) const SUMMARY_COLUMNS: &str =
     "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
     m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
 

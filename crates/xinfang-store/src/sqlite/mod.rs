@@ -8,6 +8,7 @@
 mod background;
 mod matters;
 mod org;
+mod routing;
 
 use crate::audit::{self, GENESIS, HashedFields};
 use crate::model::*;
@@ -525,6 +526,47 @@ impl Store for SqliteStore {
     }
     async fn rate_limit_clear(&self, key: &str) -> Result<()> {
         background::rate_limit_clear(self, key).await
+    }
+    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel> {
+        routing::save_model(self, org, model).await
+    }
+    async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>> {
+        routing::models(self, org).await
+    }
+    async fn active_model(&self, org: OrganisationId) -> Result<Option<(u32, Vec<u8>)>> {
+        routing::active_model(self, org).await
+    }
+    async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>> {
+        routing::active_model_version(self, org).await
+    }
+    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
+        routing::activate_model(self, org, version).await
+    }
+    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize> {
+        routing::add_training_examples(self, org, examples).await
+    }
+    async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {
+        routing::training_examples(self, org, limit).await
+    }
+    async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig> {
+        routing::routing_config(self, org).await
+    }
+    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig> {
+        routing::save_routing_config(self, org, config).await
+    }
+    async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()> {
+        routing::record_suggestion(self, org, suggestion).await
+    }
+    async fn suggestion(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>> {
+        routing::suggestion(self, viewer, id).await
+    }
+    async fn triage_queue(
+        &self,
+        viewer: &StaffActor,
+        route: xinfang_core::routing::Route,
+        limit: u32,
+    ) -> Result<Vec<QueuedMatter>> {
+        routing::triage_queue(self, viewer, route, limit).await
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.reader, &self.vault).await

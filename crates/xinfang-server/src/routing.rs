@@ -1,0 +1,230 @@
+//! The routing model inside the server: training from the organisation's own matters,
+//! suggesting a category and unit for each new matter, and deciding whether it is routed or
+//! waits in the manual classification queue.
+//!
+//! - **Training** reads what people decided — every matter a clerk classified (confirmations and
+//!   corrections alike) plus examples an admin imported — trains the classifier of
+//!   `xinfang-nlp` on the blocking pool, and stores the model as the organisation's next
+//!   version with its cross-validated figures. It runs from the admin console
+//!   (`POST /api/v1/models/train`) and nightly as a background job when there is new material.
+//! - **Suggesting** happens right after a registration: the active model's top 3 with calibrated
+//!   probabilities and the words behind the first, the unit from the routing rules, and the
+//!   route (auto at or above the organisation's threshold with a unit, else manual), recorded
+//!   for the matter with the model version. A failure here never undoes the registration: the
+//!   matter simply has no suggestion and a clerk classifies it.
+//! - **Which model**: each node caches the active model per organisation and asks the database
+//!   for the active version on every use (one indexed lookup), so a rollback on one node is
+//!   followed by every node at once.
+
+use crate::AppState;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId, UserId};
+use xinfang_core::matter::Channel;
+use xinfang_core::routing::{decide, route};
+use xinfang_nlp::{Classifier, Example, TrainConfig};
+use xinfang_store::{MatterSuggestion, NewModel, Store, StoreError, StoredModel, TrainingExample};
+
+/// At most this many examples are trained on (the newest).
+const MAX_EXAMPLES: u32 = 50_000;
+/// Fewer classified matters than this, and the nightly job does not train.
+pub const MIN_EXAMPLES: usize = 30;
+
+/// Each organisation's active model on this node, by version.
+#[derive(Default)]
+pub struct Models {
+    cache: Mutex<HashMap<OrganisationId, (u32, Arc<Classifier>)>>,
+}
+
+impl std::fmt::Debug for Models {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Models").finish_non_exhaustive()
+    }
+}
+
+/// Why a model could not be trained or used.
+#[derive(Debug, thiserror::Error)]
+pub enum RoutingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Train(#[from] xinfang_nlp::TrainError),
+    #[error(transparent)]
+    Model(#[from] xinfang_nlp::ModelError),
+    #[error("the training task failed")]
+    Task,
+}
+
+impl Models {
+    /// The organisation's active model, loaded once per version.
+    pub async fn active(
+        &self,
+        st: &AppState,
+        org: OrganisationId,
+    ) -> Result<Option<(u32, Arc<Classifier>)>, RoutingError> {
+        let Some(version) = st.store.active_model_version(org).await? else {
+            return Ok(None);
+        };
+        if let Ok(c) = self.cache.lock()
+            && let Some((v, m)) = c.get(&org)
+            && *v == version
+        {
+            return Ok(Some((version, m.clone())));
+        }
+        let Some((version, bytes)) = st.store.active_model(org).await? else {
+            return Ok(None);
+        };
+        let model = tokio::task::spawn_blocking(move || Classifier::from_bytes(&bytes))
+            .await
+            .map_err(|_| RoutingError::Task)??;
+        let model = Arc::new(model);
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(org, (version, model.clone()));
+        }
+        Ok(Some((version, model)))
+    }
+}
+
+/// What intake knows about a new matter that routing needs.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub id: PetitionId,
+    /// Title and content.
+    pub text: String,
+    pub location: Option<String>,
+    pub channel: Channel,
+}
+
+impl Incoming {
+    /// What routing reads of a matter about to be registered (its id comes after).
+    pub fn of(m: &xinfang_store::NewMatter) -> Self {
+        Self {
+            id: PetitionId::from_uuid(uuid::Uuid::nil()),
+            text: format!("{} {}", m.title.as_str(), m.content.as_str()),
+            location: m.location.clone(),
+            channel: m.channel,
+        }
+    }
+
+    pub fn with_id(self, id: PetitionId) -> Self {
+        Self { id, ..self }
+    }
+}
+
+/// Suggests and records a category, unit and route for a new matter; `None` when the
+/// organisation has no model yet.
+pub async fn suggest(
+    st: &AppState,
+    org: OrganisationId,
+    m: Incoming,
+) -> Result<Option<MatterSuggestion>, RoutingError> {
+    let Some((version, model)) = st.models.active(st, org).await? else {
+        return Ok(None);
+    };
+    let text = m.text.clone();
+    let prediction = tokio::task::spawn_blocking(move || model.predict(&text))
+        .await
+        .map_err(|_| RoutingError::Task)?;
+    let top = prediction.top.first();
+    let top_category: Option<CategoryId> = top.and_then(|t| t.label.parse().ok());
+    let probability = top.map_or(0.0, |t| t.probability);
+    let config = st.store.routing_config(org).await?;
+    let unit = match top_category {
+        Some(c) => {
+            let default_unit = st
+                .store
+                .categories(org)
+                .await?
+                .into_iter()
+                .find(|k| k.id == c && k.active)
+                .and_then(|k| k.default_unit_id);
+            route(&config.rules, c, m.location.as_deref(), m.channel, default_unit)
+        }
+        None => None,
+    };
+    let suggestion = MatterSuggestion {
+        matter_id: m.id,
+        model_version: version,
+        prediction: serde_json::to_value(&prediction).unwrap_or(serde_json::Value::Null),
+        top_category_id: top_category,
+        top_probability: probability,
+        unit_id: unit,
+        route: decide(probability, config.threshold, unit),
+        created_at: st.clock.now(),
+    };
+    st.store.record_suggestion(org, suggestion.clone()).await?;
+    Ok(Some(suggestion))
+}
+
+/// [`suggest`] after a registration: a failure is logged, never returned (the matter stays
+/// registered and goes to a clerk without a suggestion).
+pub async fn after_registration(st: &AppState, org: OrganisationId, m: Incoming) {
+    let id = m.id;
+    if let Err(e) = suggest(st, org, m).await {
+        tracing::warn!(matter = %id, error = %e, "no routing suggestion");
+    }
+}
+
+/// Trains on the organisation's labelled matters and imports and stores the model as the next
+/// version, made active.
+pub async fn train(
+    store: &dyn Store,
+    org: OrganisationId,
+    trained_by: Option<UserId>,
+) -> Result<StoredModel, RoutingError> {
+    let examples = store.training_examples(org, MAX_EXAMPLES).await?;
+    train_on(store, org, trained_by, examples).await
+}
+
+async fn train_on(
+    store: &dyn Store,
+    org: OrganisationId,
+    trained_by: Option<UserId>,
+    examples: Vec<TrainingExample>,
+) -> Result<StoredModel, RoutingError> {
+    let rows: Vec<Example> = examples
+        .into_iter()
+        .map(|e| Example {
+            text: e.text,
+            label: e.category_id.to_string(),
+        })
+        .collect();
+    let n = rows.len();
+    let model = tokio::task::spawn_blocking(move || Classifier::train(&rows, &TrainConfig::default()))
+        .await
+        .map_err(|_| RoutingError::Task)??;
+    let info = serde_json::to_value(model.info()).unwrap_or(serde_json::Value::Null);
+    let body = model.to_bytes();
+    let stored = store
+        .save_model(
+            org,
+            NewModel {
+                trained_by,
+                training_size: u32::try_from(n).unwrap_or(u32::MAX),
+                info,
+                body,
+                activate: true,
+            },
+        )
+        .await?;
+    Ok(stored)
+}
+
+/// The nightly job: retrains when the labelled material changed since the active model and
+/// there is enough of it. Answers a line for the job record.
+pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<String, RoutingError> {
+    let examples = store.training_examples(org, MAX_EXAMPLES).await?;
+    if examples.len() < MIN_EXAMPLES {
+        return Ok(format!("skipped: {} labelled matters (need {MIN_EXAMPLES})", examples.len()));
+    }
+    let models = store.models(org).await?;
+    if models
+        .iter()
+        .find(|m| m.active)
+        .is_some_and(|m| m.training_size as usize == examples.len())
+    {
+        return Ok("skipped: nothing new since the active model".into());
+    }
+    let stored = train_on(store, org, None, examples).await?;
+    Ok(format!("model version {} trained on {} examples", stored.version, stored.training_size))
+}
