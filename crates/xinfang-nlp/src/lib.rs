@@ -25,4 +25,6 @@ pub mod triage;
 
 pub use classifier::{Classifier, Example, ModelError, ModelInfo, Prediction, TrainConfig, TrainError};
 pub use eval::Report;
-pub use segment::{index_tokens, normalise, query_tokens};
+pub use segment::{
+    Segmenter, SegmenterCache, UserDictionary, index_tokens, mask_personal_numbers, normalise, query_tokens,
+};
