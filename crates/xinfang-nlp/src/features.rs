@@ -12,7 +12,7 @@
 //! any other run of seven or more digits with a placeholder character before anything else sees
 //! the text, so no model file contains a petitioner's number.
 
-use crate::segment::{JIEBA, normalise};
+use crate::segment::{JIEBA, TEXT_VERSION, classify_number, digit_run, normalise_version};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -48,6 +48,11 @@ pub struct FeatureConfig {
     /// Weight of the opening's block after its L2 normalisation.
     #[serde(default)]
     pub head_weight: f32,
+    /// The [`crate::segment::normalise_version`] the text goes through. Models trained before
+    /// the field existed have none and read as 0 (no traditional → simplified), so they keep
+    /// seeing text as they were trained on it.
+    #[serde(default)]
+    pub text_version: u32,
 }
 
 impl Default for FeatureConfig {
@@ -66,14 +71,21 @@ impl Default for FeatureConfig {
             char_weight: 1.0,
             head_chars: 60,
             head_weight: 0.5,
+            text_version: TEXT_VERSION,
         }
     }
 }
 
-/// Normalises text for features: full-width to half-width, lower case, white space runs to one
-/// space, and personal numbers replaced by [`MASK_PHONE`], [`MASK_ID`] or [`MASK_NUMBER`].
+/// Normalises text for features: full-width to half-width, lower case, traditional to
+/// simplified, white space runs to one space, and personal numbers replaced by [`MASK_PHONE`],
+/// [`MASK_ID`] or [`MASK_NUMBER`].
 pub fn feature_text(text: &str) -> String {
-    let norm = normalise(text);
+    feature_text_version(text, TEXT_VERSION)
+}
+
+/// [`feature_text`] with the normalisation of `text_version` ([`FeatureConfig::text_version`]).
+pub fn feature_text_version(text: &str, text_version: u32) -> String {
+    let norm = normalise_version(text, text_version);
     let chars: Vec<char> = norm.chars().collect();
     let mut out = String::with_capacity(norm.len());
     let mut i = 0;
@@ -110,42 +122,6 @@ pub fn feature_text(text: &str) -> String {
     out
 }
 
-/// The digit run starting at `start`: digits, joined by single `-` or spaces (138-1234-5678,
-/// 138 1234 5678), and the trailing `x` of an ID number. Returns the end index and the digits.
-fn digit_run(chars: &[char], start: usize) -> (usize, Vec<char>) {
-    let mut digits = Vec::new();
-    let mut i = start;
-    let mut end = start;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_ascii_digit() {
-            digits.push(c);
-            i += 1;
-            end = i;
-        } else if (c == '-' || c == ' ') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    if digits.len() == 17 && chars.get(end).is_some_and(|c| *c == 'x') {
-        digits.push('x');
-        end += 1;
-    }
-    (end, digits)
-}
-
-fn classify_number(digits: &[char]) -> char {
-    let n = digits.len();
-    if n == 11 && digits[0] == '1' && ('3'..='9').contains(&digits[1]) {
-        MASK_PHONE
-    } else if n == 18 || n == 15 {
-        MASK_ID
-    } else {
-        MASK_NUMBER
-    }
-}
-
 /// A document's words (jieba, white space dropped) and characters, after [`feature_text`].
 #[derive(Debug, Clone)]
 pub struct Analysed {
@@ -157,7 +133,12 @@ pub struct Analysed {
 
 /// Segments `text` after [`feature_text`].
 pub fn analyse(text: &str) -> Analysed {
-    let norm = feature_text(text);
+    analyse_version(text, TEXT_VERSION)
+}
+
+/// Segments `text` after [`feature_text_version`].
+pub fn analyse_version(text: &str, text_version: u32) -> Analysed {
+    let norm = feature_text_version(text, text_version);
     let words = JIEBA
         .cut(&norm, true)
         .into_iter()
@@ -341,7 +322,7 @@ impl Corpus {
             docs: Vec::with_capacity(texts.len()),
         };
         for text in texts {
-            let a = analyse(text);
+            let a = analyse_version(text, config.text_version);
             let mut ws = Vec::with_capacity(a.words.len());
             for w in a.words {
                 let next = corpus.words.len() as u32;
@@ -753,7 +734,7 @@ impl FeatureSpace {
     /// The vector of `text`.
     pub fn vectorise(&self, text: &str) -> SparseVec {
         // As `analyse`, without an allocation per word.
-        let norm = feature_text(text);
+        let norm = feature_text_version(text, self.config.text_version);
         let tokens = JIEBA.cut(&norm, true);
         let chars: Vec<char> = norm.chars().collect();
         let mut ws = Vec::with_capacity(tokens.len());
@@ -909,6 +890,38 @@ mod tests {
     #[test]
     fn normalisation_full_width_case_and_space() {
         assert_eq!(feature_text("  ＡＢＣ　 公交  Ｔ３航站楼 "), "abc 公交 t3航站楼");
+        assert_eq!(feature_text("機場停車場"), "机场停车场");
+    }
+
+    #[test]
+    fn models_from_before_the_text_version_keep_their_normalisation() {
+        // A model header written before `text_version` existed.
+        let old: FeatureConfig = serde_json::from_str(
+            r#"{"char_min":1,"char_max":3,"word_bigrams":false,"min_df":1,"word_weight":1.0,
+                "bigram_weight":0.5,"char_weight":1.0,"head_chars":60,"head_weight":0.5}"#,
+        )
+        .unwrap();
+        assert_eq!(old.text_version, 0);
+        assert_eq!(FeatureConfig::default().text_version, TEXT_VERSION);
+        assert_eq!(feature_text_version("機場停車場", 0), "機場停車場");
+        let texts = ["機場停車場收費", "机场停车场收费"];
+        let corpus = Corpus::analyse(&texts, &old, 1);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1], &old, true);
+        // Trained without the conversion, the space tells the two scripts apart as it did.
+        assert_ne!(
+            fitted.space.vectorise(texts[0]).indices,
+            fitted.space.vectorise(texts[1]).indices
+        );
+        let new = FeatureConfig {
+            min_df: 1,
+            ..FeatureConfig::default()
+        };
+        let corpus = Corpus::analyse(&texts, &new, 1);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1], &new, true);
+        assert_eq!(
+            fitted.space.vectorise(texts[0]).indices,
+            fitted.space.vectorise(texts[1]).indices
+        );
     }
 
     #[test]

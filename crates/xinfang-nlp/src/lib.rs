@@ -18,6 +18,8 @@ pub mod dedup;
 pub mod eval;
 /// Normalised, masked text → TF-IDF vectors for the classifier.
 pub mod features;
+/// Hotspots: clusters of similar matters in a time window, ranked by heat.
+pub mod hotspots;
 /// Segmentation and the search token streams.
 pub mod segment;
 /// Petition type, urgency, safety alerts and emotional intensity from an editable lexicon.
@@ -25,4 +27,6 @@ pub mod triage;
 
 pub use classifier::{Classifier, Example, ModelError, ModelInfo, Prediction, TrainConfig, TrainError};
 pub use eval::Report;
-pub use segment::{index_tokens, normalise, query_tokens};
+pub use segment::{
+    Segmenter, SegmenterCache, UserDictionary, index_tokens, mask_personal_numbers, normalise, query_tokens,
+};

@@ -368,7 +368,7 @@ fn normalise_char(c: char) -> char {
     let c = match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',
-        _ => c,
+        _ => crate::segment::simplified_char(c),
     };
     if c.is_ascii() {
         return c.to_ascii_lowercase();
@@ -803,8 +803,13 @@ mod tests {
     }
 
     #[test]
+    fn traditional_text_meets_the_simplified_lexicon() {
+        assert_eq!(categories("再不解決我就跳樓"), vec![AlertCategory::SelfHarm]);
+    }
+
+    #[test]
     fn normalise_char_agrees_with_normalise() {
-        for c in ['Ａ', 'ｚ', '！', '？', '\u{3000}', 'M', '机', 'É'] {
+        for c in ['Ａ', 'ｚ', '！', '？', '\u{3000}', 'M', '机', '機', '樓', 'É'] {
             assert_eq!(normalise_char(c).to_string(), normalise(&c.to_string()), "{c}");
         }
     }

@@ -118,6 +118,8 @@ enum Command {
         #[command(subcommand)]
         command: crate::model::ModelCommand,
     },
+    /// Hotspots: clusters of similar matters in a time window ranked by heat (CSV in, JSON out).
+    Hotspots(crate::hotspots::HotspotsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Model { command } => return crate::model::run(command),
+        Command::Hotspots(args) => return crate::hotspots::run(args),
         Command::Serve {
             db,
             bind,

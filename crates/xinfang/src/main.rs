@@ -5,6 +5,7 @@
 
 mod cli;
 mod demo;
+mod hotspots;
 mod keys;
 mod model;
 
