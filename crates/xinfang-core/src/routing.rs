@@ -106,7 +106,12 @@ pub fn decide(probability: f32, threshold: f32, unit: Option<UnitId>) -> Route {
 mod tests {
     use super::*;
 
-    fn rule(category: CategoryId, unit: UnitId, location: Option<&str>, channel: Option<Channel>) -> RoutingRule {
+    fn rule(
+        category: CategoryId,
+        unit: UnitId,
+        location: Option<&str>,
+        channel: Option<Channel>,
+    ) -> RoutingRule {
         RoutingRule {
             category_id: category,
             unit_id: unit,
@@ -127,15 +132,30 @@ mod tests {
             rule(parking, hotline_desk, None, Some(Channel::Hotline12345)),
         ];
         // The category alone.
-        assert_eq!(route(&rules, parking, Some("T2停车楼"), Channel::WalkIn, Some(default)), Some(ground));
+        assert_eq!(
+            route(&rules, parking, Some("T2停车楼"), Channel::WalkIn, Some(default)),
+            Some(ground)
+        );
         // Location beats channel.
         assert_eq!(
-            route(&rules, parking, Some("T3航站楼P5"), Channel::Hotline12345, Some(default)),
+            route(
+                &rules,
+                parking,
+                Some("T3航站楼P5"),
+                Channel::Hotline12345,
+                Some(default)
+            ),
             Some(t3_parking)
         );
-        assert_eq!(route(&rules, parking, None, Channel::Hotline12345, Some(default)), Some(hotline_desk));
+        assert_eq!(
+            route(&rules, parking, None, Channel::Hotline12345, Some(default)),
+            Some(hotline_desk)
+        );
         // No rule for the category: its default unit, or none.
-        assert_eq!(route(&rules, taxi, Some("T3"), Channel::WalkIn, Some(default)), Some(default));
+        assert_eq!(
+            route(&rules, taxi, Some("T3"), Channel::WalkIn, Some(default)),
+            Some(default)
+        );
         assert_eq!(route(&rules, taxi, None, Channel::WalkIn, None), None);
     }
 
@@ -147,7 +167,10 @@ mod tests {
         a.priority = 5;
         let mut b = rule(c, first, Some("航站楼"), None);
         b.priority = 1;
-        assert_eq!(route(&[a, b], c, Some("T3航站楼"), Channel::Website, None), Some(first));
+        assert_eq!(
+            route(&[a, b], c, Some("T3航站楼"), Channel::Website, None),
+            Some(first)
+        );
     }
 
     #[test]

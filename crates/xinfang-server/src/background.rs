@@ -94,7 +94,11 @@ pub async fn scan_organisation(
 /// The first `hour`:00 Beijing time after `now`.
 fn next_local_hour(now: DateTime<Utc>, hour: i64) -> DateTime<Utc> {
     let today = start_of_local_day(local_date(now)) + Duration::hours(hour);
-    if today > now { today } else { today + Duration::days(1) }
+    if today > now {
+        today
+    } else {
+        today + Duration::days(1)
+    }
 }
 
 /// The first 07:00 Beijing time after `now`.
@@ -174,7 +178,12 @@ pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> 
             store.finish_job(org.id, DAILY_REPORT, &result).await?;
         }
         if store
-            .claim_job(org.id, MODEL_TRAINING, &cfg.node, next_local_hour(now, TRAINING_HOUR))
+            .claim_job(
+                org.id,
+                MODEL_TRAINING,
+                &cfg.node,
+                next_local_hour(now, TRAINING_HOUR),
+            )
             .await?
         {
             let result = match crate::routing::retrain_if_new(store, org.id).await {

@@ -215,7 +215,10 @@ async fn train_on(
 pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<String, RoutingError> {
     let examples = store.training_examples(org, MAX_EXAMPLES).await?;
     if examples.len() < MIN_EXAMPLES {
-        return Ok(format!("skipped: {} labelled matters (need {MIN_EXAMPLES})", examples.len()));
+        return Ok(format!(
+            "skipped: {} labelled matters (need {MIN_EXAMPLES})",
+            examples.len()
+        ));
     }
     let models = store.models(org).await?;
     if models
@@ -226,5 +229,8 @@ pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<St
         return Ok("skipped: nothing new since the active model".into());
     }
     let stored = train_on(store, org, None, examples).await?;
-    Ok(format!("model version {} trained on {} examples", stored.version, stored.training_size))
+    Ok(format!(
+        "model version {} trained on {} examples",
+        stored.version, stored.training_size
+    ))
 }

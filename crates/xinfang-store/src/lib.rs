@@ -219,7 +219,11 @@ pub trait Store: Send + Sync + 'static {
     async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel>;
     /// Adds labelled examples (an admin's import); `InvalidReference` for a category not in the
     /// organisation, in which case none is added.
-    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize>;
+    async fn add_training_examples(
+        &self,
+        org: OrganisationId,
+        examples: Vec<TrainingExample>,
+    ) -> Result<usize>;
     /// What to train on: the imported examples and every matter a person has classified (its
     /// title and content with its category), at most `limit`, newest first.
     async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>>;

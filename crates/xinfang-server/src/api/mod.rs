@@ -12,6 +12,8 @@ pub mod matters;
 pub mod public;
 /// Deadline reminders, scheduled reports and the background jobs behind them.
 pub mod reminders;
+/// The routing model: versions, imports, routing rules, suggestions, triage queues.
+pub mod routing;
 /// Sign-in, sign-out, who am I.
 pub mod session;
 /// One endpoint per lifecycle transition.
@@ -47,4 +49,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(transitions::router())
         .merge(public::router())
         .merge(reminders::router())
+        .merge(routing::router())
 }

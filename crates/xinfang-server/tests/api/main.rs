@@ -14,4 +14,5 @@ mod nodes;
 mod public;
 mod reminders;
 mod restart;
+mod routing;
 mod search;

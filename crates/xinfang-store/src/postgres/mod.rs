@@ -754,22 +754,36 @@ impl Store for PgStore {
         routing::active_model_version(self, org).await.map_err(classify)
     }
     async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
-        routing::activate_model(self, org, version).await.map_err(classify)
+        routing::activate_model(self, org, version)
+            .await
+            .map_err(classify)
     }
-    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize> {
-        routing::add_training_examples(self, org, examples).await.map_err(classify)
+    async fn add_training_examples(
+        &self,
+        org: OrganisationId,
+        examples: Vec<TrainingExample>,
+    ) -> Result<usize> {
+        routing::add_training_examples(self, org, examples)
+            .await
+            .map_err(classify)
     }
     async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {
-        routing::training_examples(self, org, limit).await.map_err(classify)
+        routing::training_examples(self, org, limit)
+            .await
+            .map_err(classify)
     }
     async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig> {
         routing::routing_config(self, org).await.map_err(classify)
     }
     async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig> {
-        routing::save_routing_config(self, org, config).await.map_err(classify)
+        routing::save_routing_config(self, org, config)
+            .await
+            .map_err(classify)
     }
     async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()> {
-        routing::record_suggestion(self, org, suggestion).await.map_err(classify)
+        routing::record_suggestion(self, org, suggestion)
+            .await
+            .map_err(classify)
     }
     async fn suggestion(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>> {
         routing::suggestion(self, viewer, id).await.map_err(classify)
@@ -780,7 +794,9 @@ impl Store for PgStore {
         route: xinfang_core::routing::Route,
         limit: u32,
     ) -> Result<Vec<QueuedMatter>> {
-        routing::triage_queue(self, viewer, route, limit).await.map_err(classify)
+        routing::triage_queue(self, viewer, route, limit)
+            .await
+            .map_err(classify)
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.pool, &self.vault).await.map_err(classify)

@@ -52,7 +52,8 @@ fn stored_model(r: &PgRow) -> Result<StoredModel> {
         trained_by: r.get::<Option<Uuid>, _>("trained_by").map(UserId::from_uuid),
         training_size: r.get::<i32, _>("training_size") as u32,
         active: r.get("active"),
-        info: serde_json::from_str(r.get("info")).map_err(|e| StoreError::Corrupt(format!("model info: {e}")))?,
+        info: serde_json::from_str(r.get("info"))
+            .map_err(|e| StoreError::Corrupt(format!("model info: {e}")))?,
         judged: r.get::<i64, _>("judged").max(0) as u64,
         confirmed: r.get::<i64, _>("confirmed").max(0) as u64,
     })
@@ -126,10 +127,11 @@ pub(super) async fn active_model(s: &PgStore, org: OrganisationId) -> Result<Opt
 }
 
 pub(super) async fn active_model_version(s: &PgStore, org: OrganisationId) -> Result<Option<u32>> {
-    let v: Option<i32> = sqlx::query_scalar("select version from models where organisation_id = $1 and active")
-        .bind(org.as_uuid())
-        .fetch_optional(&s.pool)
-        .await?;
+    let v: Option<i32> =
+        sqlx::query_scalar("select version from models where organisation_id = $1 and active")
+            .bind(org.as_uuid())
+            .fetch_optional(&s.pool)
+            .await?;
     Ok(v.map(|v| v as u32))
 }
 
@@ -190,7 +192,11 @@ pub(super) async fn add_training_examples(
     finish(tx, work).await
 }
 
-pub(super) async fn training_examples(s: &PgStore, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {
+pub(super) async fn training_examples(
+    s: &PgStore,
+    org: OrganisationId,
+    limit: u32,
+) -> Result<Vec<TrainingExample>> {
     let rows = sqlx::query(
         "select text, category_id from (
              select m.title || ' ' || (m.body->>'content') as text, m.category_id, m.registered_at as at
@@ -213,10 +219,11 @@ pub(super) async fn training_examples(s: &PgStore, org: OrganisationId, limit: u
 }
 
 pub(super) async fn routing_config(s: &PgStore, org: OrganisationId) -> Result<RoutingConfig> {
-    let threshold: Option<f32> = sqlx::query_scalar("select threshold from routing_settings where organisation_id = $1")
-        .bind(org.as_uuid())
-        .fetch_optional(&s.pool)
-        .await?;
+    let threshold: Option<f32> =
+        sqlx::query_scalar("select threshold from routing_settings where organisation_id = $1")
+            .bind(org.as_uuid())
+            .fetch_optional(&s.pool)
+            .await?;
     let rows = sqlx::query(
         "select category_id, unit_id, location_contains, channel, priority from routing_rules
          where organisation_id = $1 order by position",
@@ -239,7 +246,11 @@ pub(super) async fn routing_config(s: &PgStore, org: OrganisationId) -> Result<R
     })
 }
 
-pub(super) async fn save_routing_config(s: &PgStore, org: OrganisationId, c: RoutingConfig) -> Result<RoutingConfig> {
+pub(super) async fn save_routing_config(
+    s: &PgStore,
+    org: OrganisationId,
+    c: RoutingConfig,
+) -> Result<RoutingConfig> {
     let mut tx = s.pool.begin().await?;
     let work = async {
         sqlx::query(
@@ -298,7 +309,8 @@ pub(super) async fn record_suggestion(s: &PgStore, org: OrganisationId, g: Matte
     Ok(())
 }
 
-const SUGGESTION_COLUMNS: &str = "s.matter_id, s.model_version, s.prediction::text as prediction, s.top_category_id,
+const SUGGESTION_COLUMNS: &str =
+    "s.matter_id, s.model_version, s.prediction::text as prediction, s.top_category_id,
     s.top_probability, s.unit_id as suggested_unit_id, s.route, s.created_at as suggested_at";
 
 fn suggestion_row(r: &PgRow) -> Result<MatterSuggestion> {
@@ -308,21 +320,33 @@ fn suggestion_row(r: &PgRow) -> Result<MatterSuggestion> {
         model_version: r.get::<i32, _>("model_version") as u32,
         prediction: serde_json::from_str(r.get("prediction"))
             .map_err(|e| StoreError::Corrupt(format!("suggestion: {e}")))?,
-        top_category_id: r.get::<Option<Uuid>, _>("top_category_id").map(CategoryId::from_uuid),
+        top_category_id: r
+            .get::<Option<Uuid>, _>("top_category_id")
+            .map(CategoryId::from_uuid),
         top_probability: r.get("top_probability"),
-        unit_id: r.get::<Option<Uuid>, _>("suggested_unit_id").map(UnitId::from_uuid),
+        unit_id: r
+            .get::<Option<Uuid>, _>("suggested_unit_id")
+            .map(UnitId::from_uuid),
         route: Route::parse(route).ok_or_else(|| StoreError::Corrupt(format!("route {route}")))?,
         created_at: r.get("suggested_at"),
     })
 }
 
-pub(super) async fn suggestion(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>> {
+pub(super) async fn suggestion(
+    s: &PgStore,
+    viewer: &StaffActor,
+    id: PetitionId,
+) -> Result<Option<MatterSuggestion>> {
     let mut q = QueryBuilder::<Postgres>::new("select m.id from matters m where");
     push_scope(&mut q, &viewer.scope());
     q.push(" and m.id = ").push_bind(id.as_uuid());
-    q.build().fetch_optional(&s.pool).await?.ok_or(StoreError::NotFound)?;
-    let sql =
-        format!("select {SUGGESTION_COLUMNS} from matter_suggestions s where s.organisation_id = $1 and s.matter_id = $2");
+    q.build()
+        .fetch_optional(&s.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let sql = format!(
+        "select {SUGGESTION_COLUMNS} from matter_suggestions s where s.organisation_id = $1 and s.matter_id = $2"
+    );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(viewer.organisation_id.as_uuid())
         .bind(id.as_uuid())

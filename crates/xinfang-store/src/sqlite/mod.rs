@@ -542,7 +542,11 @@ impl Store for SqliteStore {
     async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
         routing::activate_model(self, org, version).await
     }
-    async fn add_training_examples(&self, org: OrganisationId, examples: Vec<TrainingExample>) -> Result<usize> {
+    async fn add_training_examples(
+        &self,
+        org: OrganisationId,
+        examples: Vec<TrainingExample>,
+    ) -> Result<usize> {
         routing::add_training_examples(self, org, examples).await
     }
     async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {

@@ -28,7 +28,8 @@ fn stored_model(r: &SqliteRow) -> Result<StoredModel> {
         trained_by: r.get::<Option<&str>, _>("trained_by").map(parse_id).transpose()?,
         training_size: r.get::<i64, _>("training_size") as u32,
         active: r.get("active"),
-        info: serde_json::from_str(r.get("info")).map_err(|e| StoreError::Corrupt(format!("model info: {e}")))?,
+        info: serde_json::from_str(r.get("info"))
+            .map_err(|e| StoreError::Corrupt(format!("model info: {e}")))?,
         judged: r.get::<i64, _>("judged").max(0) as u64,
         confirmed: r.get::<i64, _>("confirmed").max(0) as u64,
     })
@@ -47,10 +48,11 @@ async fn model_row(s: &SqliteStore, org: OrganisationId, version: u32) -> Result
 
 pub(super) async fn save_model(s: &SqliteStore, org: OrganisationId, m: NewModel) -> Result<StoredModel> {
     let mut tx = s.writer.begin().await?;
-    let next: i64 = sqlx::query_scalar("select coalesce(max(version), 0) + 1 from models where organisation_id = ?")
-        .bind(org.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    let next: i64 =
+        sqlx::query_scalar("select coalesce(max(version), 0) + 1 from models where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
     if m.activate {
         sqlx::query("update models set active = 0 where organisation_id = ? and active = 1")
             .bind(org.to_string())
@@ -93,26 +95,37 @@ pub(super) async fn active_model(s: &SqliteStore, org: OrganisationId) -> Result
 }
 
 pub(super) async fn active_model_version(s: &SqliteStore, org: OrganisationId) -> Result<Option<u32>> {
-    let v: Option<i64> = sqlx::query_scalar("select version from models where organisation_id = ? and active = 1")
-        .bind(org.to_string())
-        .fetch_optional(&s.reader)
-        .await?;
+    let v: Option<i64> =
+        sqlx::query_scalar("select version from models where organisation_id = ? and active = 1")
+            .bind(org.to_string())
+            .fetch_optional(&s.reader)
+            .await?;
     Ok(v.map(|v| v as u32))
 }
 
-pub(super) async fn activate_model(s: &SqliteStore, org: OrganisationId, version: u32) -> Result<StoredModel> {
+pub(super) async fn activate_model(
+    s: &SqliteStore,
+    org: OrganisationId,
+    version: u32,
+) -> Result<StoredModel> {
     let mut tx = s.writer.begin().await?;
-    let exists: Option<i64> = sqlx::query_scalar("select 1 from models where organisation_id = ? and version = ?")
-        .bind(org.to_string())
-        .bind(i64::from(version))
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("select 1 from models where organisation_id = ? and version = ?")
+            .bind(org.to_string())
+            .bind(i64::from(version))
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("update models set active = (version = ?) where organisation_id = ?")
-        .bind(i64::from(version))
+    // Two statements: the unique "one active" index is checked row by row.
+    sqlx::query("update models set active = 0 where organisation_id = ? and active = 1")
         .bind(org.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("update models set active = 1 where organisation_id = ? and version = ?")
+        .bind(org.to_string())
+        .bind(i64::from(version))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -179,10 +192,11 @@ pub(super) async fn training_examples(
 }
 
 pub(super) async fn routing_config(s: &SqliteStore, org: OrganisationId) -> Result<RoutingConfig> {
-    let threshold: Option<f64> = sqlx::query_scalar("select threshold from routing_settings where organisation_id = ?")
-        .bind(org.to_string())
-        .fetch_optional(&s.reader)
-        .await?;
+    let threshold: Option<f64> =
+        sqlx::query_scalar("select threshold from routing_settings where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_optional(&s.reader)
+            .await?;
     let rows = sqlx::query(
         "select category_id, unit_id, location_contains, channel, priority from routing_rules
          where organisation_id = ? order by position",
@@ -252,7 +266,11 @@ pub(super) async fn save_routing_config(
     routing_config(s, org).await
 }
 
-pub(super) async fn record_suggestion(s: &SqliteStore, org: OrganisationId, g: MatterSuggestion) -> Result<()> {
+pub(super) async fn record_suggestion(
+    s: &SqliteStore,
+    org: OrganisationId,
+    g: MatterSuggestion,
+) -> Result<()> {
     sqlx::query(
         "insert into matter_suggestions (organisation_id, matter_id, model_version, prediction, top_category_id,
              top_probability, unit_id, route, created_at)
@@ -273,7 +291,8 @@ pub(super) async fn record_suggestion(s: &SqliteStore, org: OrganisationId, g: M
     Ok(())
 }
 
-const SUGGESTION_COLUMNS: &str = "s.matter_id, s.model_version, s.prediction, s.top_category_id, s.top_probability,
+const SUGGESTION_COLUMNS: &str =
+    "s.matter_id, s.model_version, s.prediction, s.top_category_id, s.top_probability,
     s.unit_id, s.route, s.created_at as suggested_at";
 
 fn suggestion_row(r: &SqliteRow) -> Result<MatterSuggestion> {
@@ -283,9 +302,15 @@ fn suggestion_row(r: &SqliteRow) -> Result<MatterSuggestion> {
         model_version: r.get::<i64, _>("model_version") as u32,
         prediction: serde_json::from_str(r.get("prediction"))
             .map_err(|e| StoreError::Corrupt(format!("suggestion: {e}")))?,
-        top_category_id: r.get::<Option<&str>, _>("top_category_id").map(parse_id::<CategoryId>).transpose()?,
+        top_category_id: r
+            .get::<Option<&str>, _>("top_category_id")
+            .map(parse_id::<CategoryId>)
+            .transpose()?,
         top_probability: r.get::<f64, _>("top_probability") as f32,
-        unit_id: r.get::<Option<&str>, _>("unit_id").map(parse_id::<UnitId>).transpose()?,
+        unit_id: r
+            .get::<Option<&str>, _>("unit_id")
+            .map(parse_id::<UnitId>)
+            .transpose()?,
         route: Route::parse(route).ok_or_else(|| StoreError::Corrupt(format!("route {route}")))?,
         created_at: parse_ts(r.get("suggested_at"))?,
     })
@@ -300,8 +325,13 @@ pub(super) async fn suggestion(
     let mut q = QueryBuilder::<Sqlite>::new("select m.id from matters m where");
     push_scope(&mut q, &viewer.scope());
     q.push(" and m.id = ").push_bind(id.to_string());
-    q.build().fetch_optional(&s.reader).await?.ok_or(StoreError::NotFound)?;
-    let sql = format!("select {SUGGESTION_COLUMNS} from matter_suggestions s where s.organisation_id = ? and s.matter_id = ?");
+    q.build()
+        .fetch_optional(&s.reader)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let sql = format!(
+        "select {SUGGESTION_COLUMNS} from matter_suggestions s where s.organisation_id = ? and s.matter_id = ?"
+    );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(viewer.organisation_id.to_string())
         .bind(id.to_string())
