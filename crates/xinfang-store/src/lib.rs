@@ -242,6 +242,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<QueuedMatter>>;
 
+    // ---- analytics ------------------------------------------------------------------------
+    /// The matters `viewer` may see registered in `[from, to)`, newest first, at most `limit`.
+    async fn hotspot_sources(
+        &self,
+        viewer: &StaffActor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HotspotSource>>;
+
     // ---- audit and operations -----------------------------------------------------------
     /// Walks every organisation's event chain and reports the first broken link.
     async fn verify_audit(&self) -> Result<ChainReport>;

@@ -561,3 +561,13 @@ pub struct QueuedMatter {
     pub matter: MatterSummary,
     pub suggestion: MatterSuggestion,
 }
+
+/// A matter as hotspot discovery reads it (title, content, first petitioner, time).
+#[derive(Debug, Clone)]
+pub struct HotspotSource {
+    pub id: PetitionId,
+    pub petitioner_id: Option<PetitionerId>,
+    pub registered_at: DateTime<Utc>,
+    pub title: String,
+    pub content: String,
+}

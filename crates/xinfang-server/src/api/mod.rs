@@ -4,6 +4,8 @@
 
 /// Units, users, categories, rule sets, calendar, API tokens (the admin console's data).
 pub mod admin;
+/// Analytics over the organisation's matters: hotspots.
+pub mod analytics;
 /// Health check and the landing page.
 pub mod health;
 /// Registering, listing, reading matters; timelines; reveals.
@@ -50,4 +52,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(public::router())
         .merge(reminders::router())
         .merge(routing::router())
+        .merge(analytics::router())
 }

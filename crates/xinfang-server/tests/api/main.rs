@@ -3,6 +3,7 @@
 //! the hotline integration and petitioners' phones drive it.
 
 mod admin;
+mod analytics;
 mod auth;
 mod errors;
 mod health;

@@ -20,6 +20,7 @@
 //! start together. [`PgOptions::schema`] puts the store in a schema of its own (created if
 //! missing); the tests use it to give every test a fresh schema.
 
+mod analytics;
 mod background;
 mod matters;
 mod org;
@@ -795,6 +796,17 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<QueuedMatter>> {
         routing::triage_queue(self, viewer, route, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn hotspot_sources(
+        &self,
+        viewer: &StaffActor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HotspotSource>> {
+        analytics::hotspot_sources(self, viewer, from, to, limit)
             .await
             .map_err(classify)
     }

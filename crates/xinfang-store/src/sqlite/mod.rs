@@ -5,6 +5,7 @@
 //! instead of failing with SQLITE_BUSY), while reads use a separate pool of several
 //! connections that WAL lets run beside the writer.
 
+mod analytics;
 mod background;
 mod matters;
 mod org;
@@ -571,6 +572,15 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<QueuedMatter>> {
         routing::triage_queue(self, viewer, route, limit).await
+    }
+    async fn hotspot_sources(
+        &self,
+        viewer: &StaffActor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<HotspotSource>> {
+        analytics::hotspot_sources(self, viewer, from, to, limit).await
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.reader, &self.vault).await

@@ -1,0 +1,130 @@
+//! Analytics over the organisation's own matters. For now: hotspots (热点), the clusters of
+//! similar matters of a time window ranked by heat — the same discovery `xinfang hotspots`
+//! runs over a CSV file, here over the database and within the viewer's scope.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, CurrentUser};
+use axum::Json;
+use axum::extract::State;
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use xinfang_core::clock::{china_offset, local_date, start_of_local_day};
+use xinfang_core::org::Role;
+use xinfang_nlp::hotspots::{HotspotConfig, HotspotRecord, find_hotspots};
+use xinfang_nlp::segment::Segmenter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(hotspots))
+}
+
+/// The most matters one hotspot run reads (the newest of the window).
+const MAX_MATTERS: u32 = 100_000;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HotspotParams {
+    /// First day (Beijing time, YYYY-MM-DD); default 30 days before `to`.
+    from: Option<String>,
+    /// Last day, inclusive; default today.
+    to: Option<String>,
+    /// How many hotspots (1–50, default 10).
+    top: Option<usize>,
+}
+
+fn date(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    v.map(|s| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            ApiError::invalid(
+                field,
+                "invalid_date",
+                format!("{field} 须为 YYYY-MM-DD 格式的日期"),
+                format!("{field} must be a date as YYYY-MM-DD"),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Hotspots of a window: each with its label, key words, representative title, size,
+/// distinct petitioners, time span, growth, heat and member matter ids (analysts,
+/// supervisors, leaders, admins).
+#[utoipa::path(get, path = "/api/v1/hotspots", tag = "matters", params(HotspotParams),
+    responses((status = 200, description = "{hotspots:[…]}"), (status = 422, body = crate::error::ErrorBody)))]
+async fn hotspots(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<HotspotParams>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Analyst, Role::Supervisor, Role::Leader, Role::Admin])?;
+    let to = date("to", p.to.as_deref())?.unwrap_or_else(|| local_date(st.clock.now()));
+    let from = date("from", p.from.as_deref())?.unwrap_or(to - Duration::days(30));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::invalid(
+            "from",
+            "out_of_range",
+            "起止日期须先后有序，且跨度不超过一年",
+            "from must not be after to, and the window at most a year",
+        ));
+    }
+    let top = p.top.unwrap_or(10);
+    if !(1..=50).contains(&top) {
+        return Err(ApiError::invalid(
+            "top",
+            "out_of_range",
+            "top 须在 1 到 50 之间",
+            "top must be between 1 and 50",
+        ));
+    }
+    let sources = st
+        .store
+        .hotspot_sources(
+            &user.0,
+            start_of_local_day(from),
+            start_of_local_day(to + Duration::days(1)),
+            MAX_MATTERS,
+        )
+        .await?;
+    let records: Vec<HotspotRecord> = sources
+        .into_iter()
+        .map(|m| HotspotRecord {
+            id: m.id.to_string(),
+            petitioner: m.petitioner_id.map(|p| p.to_string()),
+            time: m.registered_at.with_timezone(&china_offset()).naive_local(),
+            title: m.title,
+            text: m.content,
+            likes: None,
+        })
+        .collect();
+    let config = HotspotConfig {
+        from: Some(from),
+        to: Some(to),
+        top,
+        ..HotspotConfig::default()
+    };
+    let found = tokio::task::spawn_blocking(move || find_hotspots(records, &config, &Segmenter::base()))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let list: Vec<Value> = found
+        .iter()
+        .map(|h| {
+            json!({
+                "label": h.label,
+                "keywords": h.keywords,
+                "title": h.title,
+                "size": h.size,
+                "petitioners": h.petitioners,
+                "first": time(h.first),
+                "last": time(h.last),
+                "growth": h.growth,
+                "heat": h.heat,
+                "members": h.members,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "from": from, "to": to, "hotspots": list })))
+}
