@@ -58,6 +58,8 @@ pub struct AppState {
     pub tokens: Arc<auth::TokenCache>,
     /// The routing models this node has loaded.
     pub models: Arc<routing::Models>,
+    /// Segmenters of the organisations' user dictionaries, by dictionary fingerprint.
+    pub segmenters: Arc<xinfang_nlp::segment::SegmenterCache>,
 }
 
 /// The largest JSON body accepted (413 beyond).
@@ -104,6 +106,7 @@ impl Application {
             limits: Arc::new(auth::Limits::new(config.public_per_minute)),
             tokens: Arc::default(),
             models: Arc::default(),
+            segmenters: Arc::new(xinfang_nlp::segment::SegmenterCache::new(4)),
             config: Arc::new(config),
         };
         Ok(Self {

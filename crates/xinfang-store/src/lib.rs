@@ -242,6 +242,11 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<QueuedMatter>>;
 
+    /// The organisation's user dictionary as the admin wrote it (empty when none).
+    async fn user_dictionary(&self, org: OrganisationId) -> Result<String>;
+    /// Replaces the user dictionary (the caller has parsed it).
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()>;
+
     // ---- analytics ------------------------------------------------------------------------
     /// The matters `viewer` may see registered in `[from, to)`, newest first, at most `limit`.
     async fn hotspot_sources(

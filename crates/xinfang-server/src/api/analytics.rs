@@ -1,6 +1,7 @@
 //! Analytics over the organisation's own matters. For now: hotspots (热点), the clusters of
 //! similar matters of a time window ranked by heat — the same discovery `xinfang hotspots`
-//! runs over a CSV file, here over the database and within the viewer's scope.
+//! runs over a CSV file, here over the database, within the viewer's scope, segmented with the
+//! organisation's user dictionary.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -15,7 +16,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use xinfang_core::clock::{china_offset, local_date, start_of_local_day};
 use xinfang_core::org::Role;
 use xinfang_nlp::hotspots::{HotspotConfig, HotspotRecord, find_hotspots};
-use xinfang_nlp::segment::Segmenter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(hotspots))
@@ -105,7 +105,8 @@ async fn hotspots(
         top,
         ..HotspotConfig::default()
     };
-    let found = tokio::task::spawn_blocking(move || find_hotspots(records, &config, &Segmenter::base()))
+    let segmenter = crate::api::dictionary::segmenter(&st, user.0.organisation_id).await?;
+    let found = tokio::task::spawn_blocking(move || find_hotspots(records, &config, &segmenter))
         .await
         .map_err(|_| ApiError::internal())?;
     let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();

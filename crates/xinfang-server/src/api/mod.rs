@@ -6,6 +6,8 @@
 pub mod admin;
 /// Analytics over the organisation's matters: hotspots.
 pub mod analytics;
+/// The organisation's user dictionary for segmentation.
+pub mod dictionary;
 /// Health check and the landing page.
 pub mod health;
 /// Registering, listing, reading matters; timelines; reveals.
@@ -53,4 +55,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(reminders::router())
         .merge(routing::router())
         .merge(analytics::router())
+        .merge(dictionary::router())
 }

@@ -91,3 +91,48 @@ async fn many_petitioners_on_one_problem_make_the_first_hotspot() {
         .await
         .expect_error(403, "role_required", None);
 }
+
+#[tokio::test]
+async fn an_admin_edits_the_user_dictionary_and_a_bad_file_saves_nothing() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let put = |who: &'static str, text: &str| {
+        let body = json!({ "text": text });
+        let session = s.get(who).clone();
+        let app = &app;
+        async move {
+            app.request(
+                reqwest::Method::PUT,
+                "/api/v1/dictionary",
+                Auth::Session(&session),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let empty = app.get_as(s.get("clerk"), "/api/v1/dictionary").await;
+    assert_eq!(empty.expect(200)["words"], 0);
+
+    let r = put("admin", "T3航站楼\n云港机场大巴 1000 n\n# 地名\n地面交通中心\n").await;
+    assert_eq!(r.expect(200)["words"], 3, "{}", r.text);
+    // Every bad line is named; nothing is saved.
+    let bad = put(
+        "admin",
+        "好词\n 坏 词 x y\n\n太长太长太长太长太长太长太长太长太长太长太长太长太长太长太长太长太长\n",
+    )
+    .await;
+    let err = bad.expect_error(422, "invalid_lines", Some("text"));
+    let msg = err["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("第2行") && msg.contains("第4行"), "{msg}");
+    let kept = app.get_as(s.get("analyst"), "/api/v1/dictionary").await;
+    let kept = kept.expect(200);
+    assert_eq!(kept["words"], 3);
+    assert!(kept["text"].as_str().is_some_and(|t| t.contains("T3航站楼")));
+    put("supervisor", "词")
+        .await
+        .expect_error(403, "role_required", None);
+
+    // Hotspots segment with it (and still find nothing in an empty window).
+    let r = app.get_as(s.get("analyst"), "/api/v1/hotspots").await;
+    assert_eq!(r.expect(200)["hotspots"].as_array().map(Vec::len), Some(0));
+}

@@ -62,3 +62,12 @@ create table matter_suggestions (
     constraint matter_suggestions_matter_fkey foreign key (organisation_id, matter_id) references matters (organisation_id, id)
 );
 create index matter_suggestions_route_idx on matter_suggestions (organisation_id, route, created_at desc);
+
+-- The organisation's user dictionary for segmentation (unit names, places such as T3航站楼),
+-- as the admin edited it: one word a line, `word [frequency] [tag]`.
+create table user_dictionaries (
+    organisation_id uuid primary key references organisations (id),
+    body text not null,
+    updated_at timestamptz not null,
+    updated_by uuid
+);

@@ -799,6 +799,14 @@ impl Store for PgStore {
             .await
             .map_err(classify)
     }
+    async fn user_dictionary(&self, org: OrganisationId) -> Result<String> {
+        routing::user_dictionary(self, org).await.map_err(classify)
+    }
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()> {
+        routing::save_user_dictionary(self, org, text, by)
+            .await
+            .map_err(classify)
+    }
     async fn hotspot_sources(
         &self,
         viewer: &StaffActor,

@@ -383,3 +383,32 @@ pub(super) async fn triage_queue(
         })
         .collect()
 }
+
+pub(super) async fn user_dictionary(s: &PgStore, org: OrganisationId) -> Result<String> {
+    let body: Option<String> =
+        sqlx::query_scalar("select body from user_dictionaries where organisation_id = $1")
+            .bind(org.as_uuid())
+            .fetch_optional(&s.pool)
+            .await?;
+    Ok(body.unwrap_or_default())
+}
+
+pub(super) async fn save_user_dictionary(
+    s: &PgStore,
+    org: OrganisationId,
+    text: &str,
+    by: UserId,
+) -> Result<()> {
+    sqlx::query(
+        "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values ($1, $2, $3, $4)
+         on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by",
+    )
+    .bind(org.as_uuid())
+    .bind(text)
+    .bind(micros(s.now()))
+    .bind(by.as_uuid())
+    .execute(&s.pool)
+    .await?;
+    Ok(())
+}

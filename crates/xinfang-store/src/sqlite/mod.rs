@@ -573,6 +573,12 @@ impl Store for SqliteStore {
     ) -> Result<Vec<QueuedMatter>> {
         routing::triage_queue(self, viewer, route, limit).await
     }
+    async fn user_dictionary(&self, org: OrganisationId) -> Result<String> {
+        routing::user_dictionary(self, org).await
+    }
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()> {
+        routing::save_user_dictionary(self, org, text, by).await
+    }
     async fn hotspot_sources(
         &self,
         viewer: &StaffActor,

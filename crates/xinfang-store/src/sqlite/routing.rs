@@ -370,3 +370,32 @@ pub(super) async fn triage_queue(
         })
         .collect()
 }
+
+pub(super) async fn user_dictionary(s: &SqliteStore, org: OrganisationId) -> Result<String> {
+    let body: Option<String> =
+        sqlx::query_scalar("select body from user_dictionaries where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_optional(&s.reader)
+            .await?;
+    Ok(body.unwrap_or_default())
+}
+
+pub(super) async fn save_user_dictionary(
+    s: &SqliteStore,
+    org: OrganisationId,
+    text: &str,
+    by: xinfang_core::ids::UserId,
+) -> Result<()> {
+    sqlx::query(
+        "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values (?, ?, ?, ?)
+         on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by",
+    )
+    .bind(org.to_string())
+    .bind(text)
+    .bind(ts(s.now()))
+    .bind(by.to_string())
+    .execute(&s.writer)
+    .await?;
+    Ok(())
+}
