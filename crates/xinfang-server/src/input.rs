@@ -213,3 +213,17 @@ impl NewMatterInput {
         })
     }
 }
+
+/// A `limit` query parameter: `default` when absent, refused outside 1..=`max`.
+pub fn limit(v: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit 须在 1 到 {max} 之间"),
+            format!("limit must be between 1 and {max}"),
+        )),
+    }
+}

@@ -39,19 +39,6 @@ pub struct ReminderParams {
     limit: Option<u32>,
 }
 
-fn limit(v: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
-    match v {
-        None => Ok(default),
-        Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(
-            "limit",
-            "out_of_range",
-            format!("limit 须在 1 到 {max} 之间"),
-            format!("limit must be between 1 and {max}"),
-        )),
-    }
-}
-
 /// Reminders (即将到期 / 已超期) of the matters the user may see, newest first.
 #[utoipa::path(get, path = "/api/v1/reminders", tag = "matters", params(ReminderParams),
     responses((status = 200, description = "reminders"), (status = 422, body = crate::error::ErrorBody)))]
@@ -62,7 +49,7 @@ async fn list_reminders(
 ) -> Result<Json<Vec<Reminder>>, ApiError> {
     let filter = ReminderFilter {
         open_only: p.open.unwrap_or(false),
-        limit: limit(p.limit, 100, 500)?,
+        limit: crate::input::limit(p.limit, 100, 500)?,
     };
     Ok(Json(st.store.reminders(&user.0, filter).await?))
 }
@@ -100,7 +87,11 @@ async fn list_reports(
     let kind = p.kind.as_deref().unwrap_or(DAILY_REPORT_KIND);
     Ok(Json(
         st.store
-            .reports(user.0.organisation_id, Some(kind), limit(p.limit, 30, 366)?)
+            .reports(
+                user.0.organisation_id,
+                Some(kind),
+                crate::input::limit(p.limit, 30, 366)?,
+            )
             .await?,
     ))
 }

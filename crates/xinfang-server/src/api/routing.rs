@@ -320,14 +320,6 @@ async fn queue(
             )
         })?,
     };
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            "out_of_range",
-            "limit 须在 1 到 500 之间",
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = crate::input::limit(p.limit, 100, 500)?;
     Ok(Json(st.store.triage_queue(&user.0, route, limit).await?))
 }
