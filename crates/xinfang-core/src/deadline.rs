@@ -118,6 +118,10 @@ pub struct RuleSet {
     pub recheck_answer: Limit,
     /// A deadline is "due soon" (临期) this many calendar days before its instant.
     pub due_soon_days: u32,
+    /// From the assignment, how long the lead unit may return a matter that is not its own
+    /// (退回交办错误). `None`: no limit (rule sets stored before this field existed).
+    #[serde(default)]
+    pub misroute_return: Option<Limit>,
 }
 
 impl RuleSet {
@@ -126,7 +130,8 @@ impl RuleSet {
     /// review and re-check each requested within 30 days and answered within 30 days. All
     /// calendar days, shifted off holidays; handling and the answers pause while waiting for
     /// the petitioner (hearing time is excluded from a re-check), the acceptance limit and the
-    /// petitioner's windows do not. Due soon 3 days ahead.
+    /// petitioner's windows do not. Due soon 3 days ahead. A misrouted matter is returned
+    /// within 5 working days of its assignment.
     pub fn regulation_2022(id: RuleSetId) -> RuleSet {
         RuleSet {
             id,
@@ -140,12 +145,15 @@ impl RuleSet {
             recheck_request: Limit::calendar_days(30),
             recheck_answer: Limit::calendar_days(30).with_pauses(),
             due_soon_days: 3,
+            // A unit objects within 5 working days when the matter is not its own.
+            misroute_return: Some(Limit::working_days(5)),
         }
     }
 
     /// 12345 hotline work orders: acceptance within 1 working day, handling within 5 working
     /// days, extension up to 10 working days; review and re-check windows and answers 15
-    /// working days each. Due soon 1 day ahead.
+    /// working days each. Due soon 1 day ahead. A misrouted order is returned within 2 working
+    /// days.
     pub fn hotline_12345(id: RuleSetId) -> RuleSet {
         RuleSet {
             id,
@@ -159,6 +167,8 @@ impl RuleSet {
             recheck_request: Limit::working_days(15),
             recheck_answer: Limit::working_days(15).with_pauses(),
             due_soon_days: 1,
+            // A misrouted work order goes back within 2 working days.
+            misroute_return: Some(Limit::working_days(2)),
         }
     }
 

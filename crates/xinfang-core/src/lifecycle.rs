@@ -215,6 +215,8 @@ pub enum LifecycleError {
     ReplyAlreadyApproved,
     #[error("the window for this request closed at {closed_at}")]
     WindowClosed { closed_at: DateTime<Utc> },
+    #[error("a misrouted matter could be returned only until {closed_at}")]
+    ReturnWindowClosed { closed_at: DateTime<Utc> },
     #[error("the window for appeals is still open until {closes_at}")]
     WindowStillOpen { closes_at: DateTime<Utc> },
     #[error("the clock is already paused")]
@@ -247,6 +249,7 @@ impl LifecycleError {
             Self::ReplyNotApproved => "reply_not_approved",
             Self::ReplyAlreadyApproved => "reply_already_approved",
             Self::WindowClosed { .. } => "window_closed",
+            Self::ReturnWindowClosed { .. } => "return_window_closed",
             Self::WindowStillOpen { .. } => "window_still_open",
             Self::AlreadyPaused => "already_paused",
             Self::NotPaused => "not_paused",
@@ -278,6 +281,12 @@ impl LifecycleError {
             Self::ReplyNotApproved => "答复意见尚未经单位负责人审核".into(),
             Self::ReplyAlreadyApproved => "答复意见已审核，如需修改请重新拟写".into(),
             Self::WindowClosed { .. } => "已超过申请期限".into(),
+            Self::ReturnWindowClosed { closed_at } => format!(
+                "已超过退回期限（{}前），请与信访办协商转办",
+                closed_at
+                    .with_timezone(&crate::clock::china_offset())
+                    .format("%Y-%m-%d %H:%M")
+            ),
             Self::WindowStillOpen { .. } => "信访人申请复查复核的期限尚未届满".into(),
             Self::AlreadyPaused => "已处于暂停计时状态".into(),
             Self::NotPaused => "当前未暂停计时".into(),
@@ -388,6 +397,12 @@ pub fn apply(matter: &Matter, cmd: &Command, ctx: &Context<'_>) -> Result<Matter
         Command::ReturnMisrouted { .. } => {
             state_in(&[Assigned, InProgress])?;
             lead(&[Role::Handler, Role::UnitHead], &[])?;
+            if let (Some(limit), Some(assigned_at)) = (&ctx.rules.misroute_return, m.assigned_at)
+                && let Some(closed_at) = deadline::window_closes(assigned_at, limit, ctx.calendar)
+                && at >= closed_at
+            {
+                return Err(LifecycleError::ReturnWindowClosed { closed_at });
+            }
             m.state = Classified;
             m.lead_unit_id = None;
             m.co_unit_ids.clear();

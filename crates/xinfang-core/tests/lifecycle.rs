@@ -1117,3 +1117,32 @@ fn every_refusal_has_a_chinese_message() {
         .expect_err("not a handler");
     assert_eq!(err.message_zh(), "您的角色无权执行“开始办理”");
 }
+
+#[test]
+fn a_misrouted_matter_goes_back_only_within_five_working_days_of_its_assignment() {
+    let o = Office::new();
+    // Assigned to unit A on Thursday 06-12 at 14:00: days 1–5 are 06-13 (Fri) and 06-16 to
+    // 06-19 (Mon–Thu), so the window closes at the end of Thursday 06-19.
+    let m = o.assigned_to_a();
+    let back = Command::ReturnMisrouted {
+        reason: "不属于本单位职责".to_string(),
+    };
+    assert_eq!(
+        o.refused(&m, &o.handler_a, back.clone(), sh(2025, 6, 20, 9, 0)),
+        "return_window_closed"
+    );
+    let m = o.step(&m, &o.handler_a, back, sh(2025, 6, 19, 17, 0));
+    assert_eq!((m.state, m.reroute_count), (State::Classified, 1));
+
+    // Without a limit in the rule set (one stored before the limit existed), no refusal.
+    let mut o = Office::new();
+    o.rules.misroute_return = None;
+    let m = o.assigned_to_a();
+    let late = Command::ReturnMisrouted {
+        reason: "不属于本单位职责".to_string(),
+    };
+    assert_eq!(
+        o.step(&m, &o.handler_a, late, sh(2025, 7, 20, 9, 0)).state,
+        State::Classified
+    );
+}
