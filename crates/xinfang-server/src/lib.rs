@@ -10,6 +10,7 @@ pub mod background;
 pub mod error;
 pub mod extract;
 pub mod input;
+pub mod privacy;
 pub mod routing;
 
 use axum::Router;

@@ -241,7 +241,8 @@ async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Page<MatterSummary>>, ApiError> {
     let filter = params.into_filter()?;
-    Ok(Json(st.store.list_matters(&user.0, &filter).await?))
+    let page = st.store.list_matters(&user.0, &filter).await?;
+    Ok(Json(crate::privacy::page(&user.0, page)))
 }
 
 /// One matter with its deadlines. Phone and ID numbers are masked; for 检举控告 the reporter is
@@ -253,7 +254,8 @@ async fn get_one(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<MatterView>, ApiError> {
-    Ok(Json(st.store.matter(&user.0, matter_id(&id)?).await?))
+    let view = st.store.matter(&user.0, matter_id(&id)?).await?;
+    Ok(Json(crate::privacy::view(&user.0, view)))
 }
 
 /// The matter's audit events: who did what, when it happened and when it was recorded.
@@ -288,5 +290,6 @@ async fn petitioner_matters(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<MatterSummary>>, ApiError> {
     let pid: PetitionerId = id.parse().map_err(|_| ApiError::not_found())?;
-    Ok(Json(st.store.petitioner_matters(&user.0, pid).await?))
+    let items = st.store.petitioner_matters(&user.0, pid).await?;
+    Ok(Json(crate::privacy::summaries(&user.0, items)))
 }

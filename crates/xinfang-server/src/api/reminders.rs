@@ -51,7 +51,8 @@ async fn list_reminders(
         open_only: p.open.unwrap_or(false),
         limit: crate::input::limit(p.limit, 100, 500)?,
     };
-    Ok(Json(st.store.reminders(&user.0, filter).await?))
+    let list = st.store.reminders(&user.0, filter).await?;
+    Ok(Json(crate::privacy::reminders(&user.0, list)))
 }
 
 /// Marks a reminder as seen to; the first acknowledgement (who and when) stays.
@@ -63,7 +64,9 @@ async fn acknowledge(
     Path(id): Path<String>,
 ) -> Result<Json<Reminder>, ApiError> {
     let id: ReminderId = id.parse().map_err(|_| ApiError::not_found())?;
-    Ok(Json(st.store.acknowledge_reminder(&user.0, id).await?))
+    let r = st.store.acknowledge_reminder(&user.0, id).await?;
+    let mut masked = crate::privacy::reminders(&user.0, vec![r]);
+    masked.pop().map(Json).ok_or_else(ApiError::internal)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

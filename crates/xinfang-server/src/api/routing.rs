@@ -321,5 +321,6 @@ async fn queue(
         })?,
     };
     let limit = crate::input::limit(p.limit, 100, 500)?;
-    Ok(Json(st.store.triage_queue(&user.0, route, limit).await?))
+    let queue = st.store.triage_queue(&user.0, route, limit).await?;
+    Ok(Json(crate::privacy::queue(&user.0, queue)))
 }

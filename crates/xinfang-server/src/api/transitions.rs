@@ -187,9 +187,8 @@ async fn run(
             "occurred_at must not be in the future nor more than 30 days ago",
         ));
     }
-    Ok(Json(
-        st.store.transition(&user.0, id, cmd, body.occurred_at).await?,
-    ))
+    let view = st.store.transition(&user.0, id, cmd, body.occurred_at).await?;
+    Ok(Json(crate::privacy::view(&user.0, view)))
 }
 
 macro_rules! transition_endpoints {

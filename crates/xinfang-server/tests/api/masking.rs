@@ -200,3 +200,51 @@ async fn reveal_events_do_not_leak_the_reporter_to_the_unit() {
     tl.expect(200);
     assert!(!tl.text.contains(&pid), "the reporter's id leaks: {}", tl.text);
 }
+
+#[tokio::test]
+async fn numbers_typed_into_the_text_are_masked_outside_the_office() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let id_number = resident_id("11010519491231002");
+    let reg = app
+        .register_with(json!({
+            "channel": "phone",
+            "title": "回电13912345678：停车费多收",
+            "content": format!("停车费多收了二十元，请回电13912345678，身份证{id_number}。"),
+            "petitioner": {"name": NAME, "phone": PHONE},
+        }))
+        .await;
+    app.assign_to_ground(&s, &reg.id, "appeal").await;
+
+    // The unit's handler: masked in the matter, the list and the timeline's matter answers.
+    let v = app
+        .get_as(s.get("handler"), &format!("/api/v1/matters/{}", reg.id))
+        .await;
+    let v = v.expect(200);
+    let content = v["matter"]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("139****5678"), "{content}");
+    assert!(
+        !content.contains("13912345678") && !content.contains(&id_number),
+        "{content}"
+    );
+    assert_eq!(v["matter"]["title"], "回电139****5678：停车费多收");
+    let list = app.get_as(s.get("handler"), "/api/v1/matters").await;
+    assert!(!list.text.contains("13912345678"), "{}", list.text);
+    let moved = app
+        .transition(s.get("handler"), &reg.id, "start_handling", json!({}))
+        .await;
+    assert!(!moved.expect(200).to_string().contains("13912345678"));
+
+    // The petition office's clerk sees the text as written.
+    let v = app
+        .get_as(s.get("clerk"), &format!("/api/v1/matters/{}", reg.id))
+        .await;
+    let content = v.expect(200)["matter"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content.contains("13912345678") && content.contains(&id_number),
+        "{content}"
+    );
+}
