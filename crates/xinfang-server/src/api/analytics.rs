@@ -110,13 +110,21 @@ async fn hotspots(
         .await
         .map_err(|_| ApiError::internal())?;
     let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    // A representative title may carry a number its writer typed (see crate::privacy).
+    let shown = |t: &str| {
+        if user.0.may_reveal_personal_data() {
+            t.to_string()
+        } else {
+            xinfang_nlp::segment::mask_personal_numbers(t)
+        }
+    };
     let list: Vec<Value> = found
         .iter()
         .map(|h| {
             json!({
-                "label": h.label,
+                "label": shown(&h.label),
                 "keywords": h.keywords,
-                "title": h.title,
+                "title": shown(&h.title),
                 "size": h.size,
                 "petitioners": h.petitioners,
                 "first": time(h.first),
