@@ -83,12 +83,16 @@ pub(super) async fn register(
     n: NewMatter,
 ) -> Result<Registered> {
     let search_tokens = xinfang_nlp::index_tokens(&format!("{} {}", n.title.as_str(), n.content.as_str()));
+    if s.batcher.is_some() {
+        return super::batch::register(s, org, actor, n, search_tokens).await;
+    }
     let mut w = Writer::begin(s).await?;
     let done = register_in(s, &mut w, org, actor, n, &search_tokens).await;
     w.finish(done).await
 }
 
-async fn register_in(
+/// Registers a matter inside `w`'s transaction (the batcher's, see [`super::batch`]).
+pub(super) async fn register_in(
     s: &PgStore,
     w: &mut Writer,
     org: OrganisationId,
