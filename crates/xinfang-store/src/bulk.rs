@@ -130,6 +130,26 @@ impl BulkMatter {
     }
 }
 
+/// Tracking codes of one load: 31^8 codes make a collision likely somewhere in a million (the
+/// birthday bound), which the one-at-a-time path survives by retrying the insert; a batch
+/// cannot retry one row, so the loader draws a new code before writing instead.
+#[derive(Default)]
+pub(crate) struct TrackingCodes(std::collections::HashSet<String>);
+
+impl TrackingCodes {
+    /// Gives every matter of `batch` a code no other matter of the load has.
+    pub(crate) fn make_unique(&mut self, batch: &mut [BulkMatter]) -> Result<()> {
+        for bm in batch {
+            while !self.0.insert(bm.matter.tracking_code.as_str().to_string()) {
+                bm.matter.tracking_code = TrackingCode::generate(&mut rand::rng());
+                bm.body =
+                    serde_json::to_string(&bm.matter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One matter being built in memory: registered, then moved through lifecycle commands.
 pub struct MatterBuilder<'a> {
     cx: &'a BulkContext,

@@ -4,7 +4,7 @@
 //! arrays, so they are exactly what a registration would store.
 
 use super::{PgStore, Writer, classify};
-use crate::bulk::{BulkLoad, BulkMatter, Chain};
+use crate::bulk::{BulkLoad, BulkMatter, Chain, TrackingCodes};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -130,6 +130,7 @@ impl PgStore {
             store: self.clone(),
             org,
             seen: HashSet::new(),
+            codes: TrackingCodes::default(),
         }))
     }
 }
@@ -139,6 +140,7 @@ struct PgBulk {
     org: OrganisationId,
     /// Petitioners written by this load: a repeat petitioner's row is written once.
     seen: HashSet<PetitionerId>,
+    codes: TrackingCodes,
 }
 
 async fn load_batch(
@@ -318,10 +320,11 @@ async fn load_batch(
 
 #[async_trait]
 impl BulkLoad for PgBulk {
-    async fn load(&mut self, batch: Vec<BulkMatter>) -> Result<()> {
+    async fn load(&mut self, mut batch: Vec<BulkMatter>) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
+        self.codes.make_unique(&mut batch)?;
         let mut added = Vec::new();
         let mut w = Writer::begin(&self.store).await.map_err(classify)?;
         let done = load_batch(&self.store, &mut w, self.org, &mut self.seen, &mut added, &batch).await;

@@ -4,7 +4,7 @@
 
 use super::{SqliteStore, Writer, ts};
 use crate::Result;
-use crate::bulk::{BulkLoad, BulkMatter, Chain};
+use crate::bulk::{BulkLoad, BulkMatter, Chain, TrackingCodes};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashSet;
@@ -31,6 +31,7 @@ impl SqliteStore {
             store: self.clone(),
             org,
             seen: HashSet::new(),
+            codes: TrackingCodes::default(),
         }))
     }
 }
@@ -40,6 +41,7 @@ struct SqliteBulk {
     org: OrganisationId,
     /// Petitioners written by this load: a repeat petitioner's row is written once.
     seen: HashSet<PetitionerId>,
+    codes: TrackingCodes,
 }
 
 /// Runs `insert <head> values (...), (...)` over `rows`, as many rows per statement as fit.
@@ -60,10 +62,11 @@ async fn insert_rows<T>(
 
 #[async_trait]
 impl BulkLoad for SqliteBulk {
-    async fn load(&mut self, batch: Vec<BulkMatter>) -> Result<()> {
+    async fn load(&mut self, mut batch: Vec<BulkMatter>) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
+        self.codes.make_unique(&mut batch)?;
         let mut added = Vec::new();
         let done = load_batch(&self.store, self.org, &mut self.seen, &mut added, &batch).await;
         if done.is_err() {
