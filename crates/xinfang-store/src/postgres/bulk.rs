@@ -339,7 +339,8 @@ impl BulkLoad for PgBulk {
     }
 
     async fn finish(self: Box<Self>) -> Result<()> {
-        // Fresh statistics for the planner over the tables the load has grown.
+        // Fresh statistics for the planner over the tables the load has grown, and their
+        // visibility maps set, so index-only scans (the deadline lists) need no heap visits.
         for table in [
             "matters",
             "matter_search",
@@ -348,7 +349,7 @@ impl BulkLoad for PgBulk {
             "petitioners",
             "events",
         ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("analyze {table}")))
+            sqlx::query(sqlx::AssertSqlSafe(format!("vacuum (analyze) {table}")))
                 .execute(&self.store.pool)
                 .await
                 .map_err(|e| classify(e.into()))?;
