@@ -1,13 +1,16 @@
 //! `xinfang-bench`: measures a real `xinfang serve` process over HTTP.
 //!
-//! 1. builds a demo database (`xinfang demo --no-serve`) as the starting point;
+//! 1. builds a demo database (`xinfang demo --no-serve`, in bulk from 20,000 matters on) as the
+//!    starting point, on SQLite (`bench-out/bench.db`) or on the PostgreSQL database of
+//!    `--database-url`; `--reuse` starts from the database of an earlier run instead;
 //! 2. starts `xinfang serve` on it as a child process;
-//! 3. creates `--creates` matters through `POST /api/v1/matters` with realistic Chinese texts
+//! 3. runs filtered lists and full-text searches over it and reports p50/p99 per query kind,
+//!    plus one matter's timeline and the matter itself;
+//! 4. creates `--creates` matters through `POST /api/v1/matters` with realistic Chinese texts
 //!    (the demo generator's), `--concurrency` requests in flight, and reports throughput and
 //!    latency percentiles;
-//! 4. runs filtered lists and full-text searches over the grown database and reports p50/p99
-//!    per query kind, plus one matter's timeline;
-//! 5. reports the server's peak resident memory (VmHWM) from /proc.
+//! 5. reports the server's peak resident memory (VmHWM) from /proc and the database's size on
+//!    disk (the SQLite files; `pg_database_size` on PostgreSQL).
 //!
 //! The client shares the machine with the server, so figures are conservative. Run with
 //! `cargo run --release -p xinfang-bench -- --help`; it needs a release build of `xinfang`
@@ -47,6 +50,13 @@ struct Args {
     /// Reuse the database of an earlier run instead of building a fresh demo.
     #[arg(long)]
     reuse: bool,
+    /// Benchmark PostgreSQL: an empty database to fill (postgres://USER@HOST/DB), or with
+    /// --reuse one filled by an earlier run. Default: SQLite in --work.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Requests in flight for the list and search queries.
+    #[arg(long, default_value_t = 4)]
+    query_concurrency: usize,
 }
 
 const TOKEN: &str = "demo-clerk-token";
@@ -184,30 +194,48 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.work)?;
     let db = args.work.join("bench.db");
-    let status = Command::new(&args.xinfang)
-        .args([
-            "demo",
-            "--no-serve",
-            "--matters",
-            &args.demo_matters.to_string(),
-            "--out",
-        ])
-        .arg(&db)
-        .env("XINFANG_LOG", "warn")
-        .status()
-        .with_context(|| format!("running {} demo", args.xinfang.display()))?;
-    if !status.success() {
-        bail!("demo build failed");
+    let key_file = args.work.join("pg.key");
+    let url = match &args.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", db.display()),
+    };
+    let pg = args.database_url.is_some();
+    if !args.reuse {
+        let mut demo = Command::new(&args.xinfang);
+        demo.args(["demo", "--no-serve", "--matters", &args.demo_matters.to_string()]);
+        if pg {
+            if key_file.exists() {
+                std::fs::remove_file(&key_file)?;
+            }
+            demo.args(["--database-url", &url])
+                .arg("--key-file")
+                .arg(&key_file);
+        } else {
+            demo.arg("--out").arg(&db);
+        }
+        let started = Instant::now();
+        let status = demo
+            .env("XINFANG_LOG", "warn")
+            .status()
+            .with_context(|| format!("running {} demo", args.xinfang.display()))?;
+        if !status.success() {
+            bail!("demo build failed");
+        }
+        eprintln!("demo database built in {:.1}s", started.elapsed().as_secs_f64());
     }
     let base = format!("http://127.0.0.1:{}", args.port);
-    let child = Command::new(&args.xinfang)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{}", args.port),
-            "--database-url",
-        ])
-        .arg(format!("sqlite://{}", db.display()))
+    let mut serve = Command::new(&args.xinfang);
+    serve.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{}", args.port),
+        "--database-url",
+        &url,
+    ]);
+    if pg {
+        serve.arg("--key-file").arg(&key_file);
+    }
+    let child = serve
         .env("XINFANG_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -259,54 +287,32 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     );
     let mut results = Vec::new();
-    let (b, u) = (bodies.clone(), base.clone());
-    results.push(
-        run(
-            "create",
-            &client,
-            args.creates,
-            args.concurrency,
-            201,
-            move |c, i| {
-                c.post(format!("{u}/api/v1/matters"))
-                    .bearer_auth(TOKEN)
-                    .header("content-type", "application/json")
-                    .body(b[i % b.len()].clone())
-            },
-        )
-        .await,
-    );
-    let (hwm_after_create, _) = rss_mib(pid);
 
-    let units: serde_json::Value = client
-        .get(format!("{base}/api/v1/units"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let unit_ids: Vec<String> = units
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|u| u["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids_of = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|u| u["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let get_json = async |path: &str| -> anyhow::Result<serde_json::Value> {
+        Ok(client
+            .get(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await?
+            .json()
+            .await?)
+    };
+    let unit_ids = ids_of(&get_json("/api/v1/units").await?);
+    let category_ids = ids_of(&get_json("/api/v1/categories").await?);
     let today = chrono::Utc::now().date_naive();
     let from = (today - chrono::Duration::days(90)).to_string();
     let lists: Vec<(&str, String)> = vec![
         ("list_newest", "/api/v1/matters".into()),
         ("list_state", "/api/v1/matters?state=in_progress,assigned".into()),
-        (
-            "list_channel_type",
-            "/api/v1/matters?channel=hotline12345&petition_type=appeal".into(),
-        ),
-        ("list_overdue", "/api/v1/matters?deadline_status=overdue".into()),
-        (
-            "list_date_range",
-            format!("/api/v1/matters?from={from}&to={today}&page=3"),
-        ),
         (
             "list_unit",
             format!(
@@ -314,11 +320,32 @@ async fn main() -> anyhow::Result<()> {
                 unit_ids.get(10).cloned().unwrap_or_default()
             ),
         ),
+        (
+            "list_category",
+            format!(
+                "/api/v1/matters?category_id={}",
+                category_ids
+                    .get(category_ids.len() / 2)
+                    .cloned()
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "list_channel_type",
+            "/api/v1/matters?channel=hotline12345&petition_type=appeal".into(),
+        ),
+        ("list_overdue", "/api/v1/matters?deadline_status=overdue".into()),
+        ("list_due_soon", "/api/v1/matters?deadline_status=due_soon".into()),
+        (
+            "list_date_range_page3",
+            format!("/api/v1/matters?from={from}&to={today}&page=3"),
+        ),
     ];
+    let qc = args.query_concurrency;
     for (name, path) in lists {
         let u = format!("{base}{path}");
         results.push(
-            run(name, &client, args.queries, 4, 200, move |c, _| {
+            run(name, &client, args.queries, qc, 200, move |c, _| {
                 c.get(&u).bearer_auth(TOKEN)
             })
             .await,
@@ -344,7 +371,7 @@ async fn main() -> anyhow::Result<()> {
     ];
     let u = base.clone();
     results.push(
-        run("search", &client, args.queries, 4, 200, move |c, i| {
+        run("search", &client, args.queries, qc, 200, move |c, i| {
             c.get(format!("{u}/api/v1/matters"))
                 .query(&[("q", words[i % words.len()])])
                 .bearer_auth(TOKEN)
@@ -353,36 +380,64 @@ async fn main() -> anyhow::Result<()> {
     );
     let u = base.clone();
     results.push(
-        run("search_filtered", &client, args.queries, 4, 200, move |c, i| {
+        run("search_state", &client, args.queries, qc, 200, move |c, i| {
             c.get(format!("{u}/api/v1/matters"))
-                .query(&[("q", words[i % words.len()]), ("state", "registered")])
+                .query(&[("q", words[i % words.len()]), ("state", "in_progress")])
                 .bearer_auth(TOKEN)
         })
         .await,
     );
-    let page: serde_json::Value = client
-        .get(format!("{base}/api/v1/matters?state=archived"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await?
-        .json()
-        .await?;
-    if let Some(id) = page["items"][0]["id"].as_str() {
-        let u = format!("{base}/api/v1/matters/{id}/timeline");
+    // Timelines and single matters of many archived matters (a long history each).
+    let mut sample = Vec::new();
+    for page in 1..=5 {
+        sample.extend(ids_of(
+            &get_json(&format!(
+                "/api/v1/matters?state=archived&per_page=100&page={}",
+                page * 37
+            ))
+            .await?["items"],
+        ));
+    }
+    if !sample.is_empty() {
+        let sample = Arc::new(sample);
+        let (u, ids) = (base.clone(), sample.clone());
         results.push(
-            run("timeline", &client, args.queries, 4, 200, move |c, _| {
-                c.get(&u).bearer_auth(TOKEN)
+            run("timeline", &client, args.queries, qc, 200, move |c, i| {
+                c.get(format!("{u}/api/v1/matters/{}/timeline", ids[i % ids.len()]))
+                    .bearer_auth(TOKEN)
             })
             .await,
         );
-        let u = format!("{base}/api/v1/matters/{id}");
+        let (u, ids) = (base.clone(), sample.clone());
         results.push(
-            run("get_one", &client, args.queries, 4, 200, move |c, _| {
-                c.get(&u).bearer_auth(TOKEN)
+            run("get_one", &client, args.queries, qc, 200, move |c, i| {
+                c.get(format!("{u}/api/v1/matters/{}", ids[i % ids.len()]))
+                    .bearer_auth(TOKEN)
             })
             .await,
         );
     }
+    let (hwm_after_queries, _) = rss_mib(pid);
+    let db_size_before = db_size(pg, &url, &db).await?;
+
+    let (b, u) = (bodies.clone(), base.clone());
+    results.push(
+        run(
+            "create",
+            &client,
+            args.creates,
+            args.concurrency,
+            201,
+            move |c, i| {
+                c.post(format!("{u}/api/v1/matters"))
+                    .bearer_auth(TOKEN)
+                    .header("content-type", "application/json")
+                    .body(b[i % b.len()].clone())
+            },
+        )
+        .await,
+    );
+    let (hwm_after_create, _) = rss_mib(pid);
     let total: serde_json::Value = client
         .get(format!("{base}/api/v1/matters?per_page=1"))
         .bearer_auth(TOKEN)
@@ -391,12 +446,11 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let (hwm, rss) = rss_mib(pid);
-    let db_mib = ["", "-wal"]
-        .iter()
-        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
-        .map(|m| m.len() as f64 / 1048576.0)
-        .sum::<f64>();
+    let db_mib = db_size(pg, &url, &db).await?;
     let summary = serde_json::json!({
+        "backend": if pg { "postgres" } else { "sqlite" },
+        "database_before_creates_mib": (db_size_before * 10.0).round() / 10.0,
+        "server_peak_rss_after_queries_mib": (hwm_after_queries * 10.0).round() / 10.0,
         "matters_in_database": total["total"],
         "server_peak_rss_mib": (hwm * 10.0).round() / 10.0,
         "server_peak_rss_after_creates_mib": (hwm_after_create * 10.0).round() / 10.0,
@@ -406,4 +460,22 @@ async fn main() -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
+}
+
+/// The database's size on disk in MiB: the SQLite file with its WAL, or the PostgreSQL
+/// database (`pg_database_size`, tables, indexes and TOAST).
+async fn db_size(pg: bool, url: &str, db: &std::path::Path) -> anyhow::Result<f64> {
+    if pg {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let bytes: i64 = sqlx::query_scalar("select pg_database_size(current_database())")
+            .fetch_one(&pool)
+            .await?;
+        pool.close().await;
+        return Ok(bytes as f64 / 1048576.0);
+    }
+    Ok(["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+        .map(|m| m.len() as f64 / 1048576.0)
+        .sum::<f64>())
 }

@@ -84,7 +84,8 @@ pub struct DemoMatter {
     pub extension_days: Option<u32>,
     /// The petitioner's rating, set when `target` is follow_up or later.
     pub satisfaction: Option<Satisfaction>,
-    /// Index of an earlier matter of the same petitioner (same phone) about the same thing.
+    /// Index of an earlier matter of the same petitioner (same phone) about the same thing (in
+    /// the same [`Chunks::chunk`](crate::Chunks::chunk) for chunked generation).
     pub repeat_of: Option<usize>,
     /// The reply (处理意见), set when `target` is replied or later.
     pub reply: Option<String>,
@@ -283,18 +284,7 @@ pub fn generate(cfg: &DemoConfig) -> Vec<DemoMatter> {
     let topics: Vec<&'static Topic> = cats.iter().map(|c| topic_for(&c.sub)).collect();
     let single = tables(&topics, false);
     let group = tables(&topics, true);
-    let sampler = DaySampler::new(cfg.end, cfg.months);
-    let channel_weights: Vec<f64> = CHANNELS.iter().map(|(_, w)| *w).collect();
-
-    let mut plan: Vec<(NaiveDateTime, usize)> = (0..cfg.matters)
-        .map(|_| {
-            let ch = pick_weighted(&mut rng, &channel_weights);
-            let c = CHANNELS[ch].0;
-            let day = sampler.day(&mut rng, c);
-            (time_of_day(&mut rng, c, day), ch)
-        })
-        .collect();
-    plan.sort();
+    let plan = plan(cfg, &mut rng);
 
     let mut g = Generator {
         rng,
@@ -315,6 +305,91 @@ pub fn generate(cfg: &DemoConfig) -> Vec<DemoMatter> {
         g.one(local, ch);
     }
     g.out
+}
+
+/// The (local registration time, channel index) of every matter, in time order.
+fn plan(cfg: &DemoConfig, rng: &mut StdRng) -> Vec<(NaiveDateTime, usize)> {
+    let sampler = DaySampler::new(cfg.end, cfg.months);
+    let channel_weights: Vec<f64> = CHANNELS.iter().map(|(_, w)| *w).collect();
+    let mut plan: Vec<(NaiveDateTime, usize)> = (0..cfg.matters)
+        .map(|_| {
+            let ch = pick_weighted(rng, &channel_weights);
+            let c = CHANNELS[ch].0;
+            let day = sampler.day(rng, c);
+            (time_of_day(rng, c, day), ch)
+        })
+        .collect();
+    plan.sort();
+    plan
+}
+
+/// A large volume of matters (a million) cut into chunks of consecutive registration times
+/// that can be built independently, on several threads, without holding all of them in memory.
+///
+/// The registration times are planned for the whole period at once, as [`generate`] does; each
+/// chunk then has a generator of its own, seeded from the config's seed and the chunk's number,
+/// so the result is deterministic whatever the order the chunks are built in. Repeat petitions
+/// point back to an earlier matter of the same chunk only. External ids stay unique across
+/// chunks: each chunk starts its running numbers where the matters planned before it could
+/// have taken them.
+pub struct Chunks {
+    cfg: DemoConfig,
+    plan: Vec<(NaiveDateTime, usize)>,
+    size: usize,
+}
+
+impl Chunks {
+    /// Plans `cfg.matters` matters in chunks of `size`.
+    pub fn new(cfg: &DemoConfig, size: usize) -> Self {
+        let mut rng = StdRng::seed_from_u64(cfg.seed);
+        Self {
+            cfg: cfg.clone(),
+            plan: plan(cfg, &mut rng),
+            size: size.max(1),
+        }
+    }
+
+    /// How many chunks there are.
+    pub fn len(&self) -> usize {
+        self.plan.len().div_ceil(self.size)
+    }
+
+    /// Whether there is no chunk at all.
+    pub fn is_empty(&self) -> bool {
+        self.plan.is_empty()
+    }
+
+    /// The matters of chunk `k` (`0..len()`), sorted by `registered_at`; empty past the end.
+    pub fn chunk(&self, k: usize) -> Vec<DemoMatter> {
+        let start = (k * self.size).min(self.plan.len());
+        let end = (start + self.size).min(self.plan.len());
+        let cats = categories();
+        let topics: Vec<&'static Topic> = cats.iter().map(|c| topic_for(&c.sub)).collect();
+        let mut seq = Seq {
+            hotline: 0,
+            other: [0; 9],
+        };
+        for &(_, ch) in &self.plan[..start] {
+            seq.other[ch] += 1;
+        }
+        // Above anything the chunks before could have reached (at most 160 per hotline order).
+        seq.hotline = 20_000 + 160 * seq.other[0];
+        let mut g = Generator {
+            rng: StdRng::seed_from_u64(self.cfg.seed ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            cfg: &self.cfg,
+            cats: &cats,
+            single: tables(&topics, false),
+            group: tables(&topics, true),
+            topics: &topics,
+            seq,
+            out: Vec::with_capacity(end - start),
+            metas: Vec::with_capacity(end - start),
+        };
+        for &(local, ch) in &self.plan[start..end] {
+            g.one(local, ch);
+        }
+        g.out
+    }
 }
 
 struct Generator<'a> {

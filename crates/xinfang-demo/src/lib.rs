@@ -25,7 +25,7 @@ mod topics;
 mod units;
 mod vocab;
 
-pub use generate::{DemoConfig, DemoMatter, generate};
+pub use generate::{Chunks, DemoConfig, DemoMatter, generate};
 pub use people::DemoPetitioner;
 pub use taxonomy::{DemoCategory, TAXONOMY_CSV, categories, petition_type_from_label};
 pub use units::{DemoUnit, UnitKind, units};

@@ -329,3 +329,32 @@ fn other_periods_work() {
         .is_empty()
     );
 }
+
+#[test]
+fn chunks_cover_the_plan_with_unique_external_ids_and_are_deterministic() {
+    let cfg = DemoConfig {
+        matters: 5000,
+        seed: 9,
+        end: end(),
+        months: 36,
+    };
+    let chunks = xinfang_demo::Chunks::new(&cfg, 1200);
+    assert_eq!(chunks.len(), 5);
+    let all: Vec<DemoMatter> = (0..chunks.len()).flat_map(|k| chunks.chunk(k)).collect();
+    // A planned matter is only skipped when its channel has no topic, which never happens.
+    assert_eq!(all.len(), 5000);
+    assert!(
+        all.windows(2).all(|w| w[0].registered_at <= w[1].registered_at),
+        "time order"
+    );
+    let first = all.first().unwrap().registered_at.date_naive();
+    assert!((end() - first).num_days() > 900, "three years: from {first}");
+    let mut ids = HashSet::new();
+    for m in &all {
+        if let Some(e) = &m.external_id {
+            assert!(ids.insert((m.channel, e.clone())), "duplicate external id {e}");
+        }
+    }
+    assert_eq!(chunks.chunk(3), chunks.chunk(3), "deterministic");
+    assert!(chunks.chunk(5).is_empty());
+}

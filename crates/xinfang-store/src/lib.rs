@@ -17,6 +17,7 @@
 //! [`MatterScope`]: xinfang_core::org::MatterScope
 
 pub mod audit;
+pub mod bulk;
 pub mod model;
 pub mod postgres;
 mod shared;
@@ -264,4 +265,8 @@ pub trait Store: Send + Sync + 'static {
     async fn backup(&self, path: &Path) -> Result<()>;
     /// Cheap liveness check of the database connection.
     async fn ping(&self) -> Result<()>;
+
+    // ---- bulk -----------------------------------------------------------------------------
+    /// A writer of big batches of matters built in memory, for `org` ([`bulk`]).
+    async fn bulk_loader(&self, org: OrganisationId) -> Result<Box<dyn bulk::BulkLoad>>;
 }

@@ -48,6 +48,10 @@ pub struct Db {
     /// PostgreSQL: seconds a request waits for a connection before it fails with 503.
     #[arg(long, env = "XINFANG_PG_ACQUIRE_TIMEOUT", default_value_t = 5, global = true)]
     pg_acquire_timeout: u64,
+    /// PostgreSQL: registrations arriving together share one transaction and commit (group
+    /// commit); `false` gives each its own.
+    #[arg(long, env = "XINFANG_PG_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pg_group_commit: bool,
 }
 
 /// The node's background work (deadline scan, daily report), shared by every node on the database.
@@ -100,6 +104,20 @@ enum Command {
         /// Where to write the demo database.
         #[arg(long, default_value = "xinfang-demo.db")]
         out: PathBuf,
+        /// Fill this PostgreSQL database (postgres://…, which must be empty) instead of the
+        /// SQLite file of --out.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// PostgreSQL: the key file to write (default xinfang.key, where `serve` looks for it).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// Build the matters in memory on every core and write them in batches (default from
+        /// 20,000 matters on).
+        #[arg(long)]
+        bulk: bool,
+        /// Length of the period in months (default 13, or 36 on the bulk path).
+        #[arg(long)]
+        months: Option<u32>,
     },
     /// Write a consistent copy of the database while it stays in use.
     Backup {
@@ -163,6 +181,7 @@ async fn open_postgres(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> anyh
     let opts = PgOptions {
         max_connections: db.pg_max_connections,
         acquire_timeout: std::time::Duration::from_secs(db.pg_acquire_timeout),
+        group_commit: db.pg_group_commit,
         ..PgOptions::default()
     };
     let connect = async |vault: Vault| -> anyhow::Result<PgStore> {
@@ -184,7 +203,7 @@ async fn open_postgres(db: &Db, clock: Arc<dyn Clock>, must_exist: bool) -> anyh
 }
 
 /// A database URL fit for messages: the password replaced by `****`.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -230,8 +249,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             matters,
             no_serve,
             out,
+            database_url,
+            key_file,
+            bulk,
+            months,
         } => {
-            let store = demo::build(&out, matters, clock.clone()).await?;
+            let bulk = bulk || matters >= demo::BULK_FROM;
+            let opts = demo::DemoOptions {
+                out,
+                database_url,
+                key_file,
+                matters,
+                months: months.unwrap_or(if bulk { 36 } else { 13 }),
+                bulk,
+            };
+            let store = demo::build(&opts, clock.clone()).await?;
             if !no_serve {
                 serve(
                     store,

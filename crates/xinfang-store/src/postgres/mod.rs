@@ -22,6 +22,8 @@
 
 mod analytics;
 mod background;
+mod batch;
+mod bulk;
 mod matters;
 mod org;
 mod routing;
@@ -63,6 +65,9 @@ pub struct PgOptions {
     pub schema: Option<String>,
     /// What `pg_stat_activity` shows for the store's sessions.
     pub application_name: String,
+    /// Registrations waiting at the same time share one transaction and one commit
+    /// ([`batch`]). Off: one transaction each (for comparison).
+    pub group_commit: bool,
 }
 
 impl Default for PgOptions {
@@ -72,6 +77,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(5),
             schema: None,
             application_name: "xinfang".to_string(),
+            group_commit: true,
         }
     }
 }
@@ -104,6 +110,8 @@ pub struct PgStore {
     dump: Arc<DumpTarget>,
     rules: Arc<RwLock<RuleSetCache>>,
     configs: Arc<RwLock<HashMap<OrganisationId, OrgConfig>>>,
+    /// The group-commit queue of registrations ([`batch`]), when on.
+    batcher: Option<batch::Queue>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -175,6 +183,7 @@ impl PgStore {
             dump,
             rules: Arc::default(),
             configs: Arc::default(),
+            batcher: opts.group_commit.then(batch::Queue::default),
         })
     }
 
@@ -830,6 +839,9 @@ impl Store for PgStore {
             .await
             .map_err(|e| classify(e.into()))?;
         Ok(())
+    }
+    async fn bulk_loader(&self, org: OrganisationId) -> Result<Box<dyn crate::bulk::BulkLoad>> {
+        self.open_bulk_loader(org).await
     }
 }
 

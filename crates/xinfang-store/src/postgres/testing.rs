@@ -75,6 +75,7 @@ impl TestSchema {
                 schema: Some(self.name.clone()),
                 // So the clean-up can find the sessions still open in the schema.
                 application_name: self.name.clone(),
+                ..PgOptions::default()
             },
         )
         .await

@@ -462,9 +462,11 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, org: OrganisationId, f: &MatterFil
         q.push(")");
     }
     if let Some(u) = f.unit_id {
-        q.push(" and m.id in (select fu.matter_id from matter_units fu where fu.organisation_id = ")
+        // A probe per candidate row: an `in (select …)` list would first collect every matter
+        // the unit ever had (150,000 of a million for a big unit) on every query.
+        q.push(" and exists (select 1 from matter_units fu where fu.organisation_id = ")
             .push_bind(org.to_string())
-            .push(" and fu.unit_id = ")
+            .push(" and fu.matter_id = m.id and fu.unit_id = ")
             .push_bind(u.to_string())
             .push(")");
     }
@@ -526,24 +528,80 @@ pub(super) async fn list(
     // matches many by walking the registration-time index until the page is full. Left to
     // itself SQLite prefers the latter even for a handful of matches, which costs hundreds of
     // milliseconds at 100,000 matters; the unary `+` in ORDER BY steers it to the former.
-    let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from matters m where");
-    push_scope(&mut c, &scope);
-    push_filters(&mut c, scope.organisation_id, f, now);
+    //
+    // A unit's matters are found from the unit's side (`from_unit`): its own rows in
+    // matter_units, each joined to its matter, so counting stops after COUNT_CAP of them
+    // however many matters other units have.
+    let from_unit = |q: &mut QueryBuilder<Sqlite>, unit: UnitId| {
+        q.push(" matter_units fu cross join matters m on m.organisation_id = fu.organisation_id and m.id = fu.matter_id where fu.organisation_id = ")
+            .push_bind(scope.organisation_id.to_string())
+            .push(" and fu.unit_id = ")
+            .push_bind(unit.to_string())
+            .push(" and");
+    };
+    let others = MatterFilter {
+        unit_id: None,
+        ..f.clone()
+    };
+    let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1 from");
+    match f.unit_id {
+        Some(u) => {
+            from_unit(&mut c, u);
+            push_scope(&mut c, &scope);
+            push_filters(&mut c, scope.organisation_id, &others, now);
+        }
+        None => {
+            c.push(" matters m where");
+            push_scope(&mut c, &scope);
+            push_filters(&mut c, scope.organisation_id, f, now);
+        }
+    }
     c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
     let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
     let few = total < COUNT_CAP;
 
-    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
-    push_scope(&mut q, &scope);
-    push_filters(&mut q, scope.organisation_id, f, now);
-    q.push(if few {
-        " order by +m.registered_at desc, +m.seq desc limit "
+    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from"));
+    let order = match f.unit_id {
+        Some(u) if few => {
+            from_unit(&mut q, u);
+            push_scope(&mut q, &scope);
+            push_filters(&mut q, scope.organisation_id, &others, now);
+            " order by m.registered_at desc, m.seq desc limit "
+        }
+        _ if f.deadline_status.is_some() => {
+            // The page's rows are picked from the deadline index alone (it holds every column
+            // the filter and the order need), and only they are read: the open matters with a
+            // deadline are tens of thousands, and reading each to sort them took a second.
+            q.push(" matters m where m.seq in (select m.seq from matters m where");
+            push_scope(&mut q, &scope);
+            push_filters(&mut q, scope.organisation_id, f, now);
+            q.push(" order by m.registered_at desc, m.seq desc limit ")
+                .push_bind(per_page as i64)
+                .push(" offset ")
+                .push_bind((i64::from(page) - 1) * i64::from(per_page))
+                .push(")");
+            " order by m.registered_at desc, m.seq desc limit "
+        }
+        _ => {
+            q.push(" matters m where");
+            push_scope(&mut q, &scope);
+            push_filters(&mut q, scope.organisation_id, f, now);
+            if few {
+                " order by +m.registered_at desc, +m.seq desc limit "
+            } else {
+                " order by m.registered_at desc, m.seq desc limit "
+            }
+        }
+    };
+    let offset = if f.deadline_status.is_some() && !(few && f.unit_id.is_some()) {
+        0
     } else {
-        " order by m.registered_at desc, m.seq desc limit "
-    })
-    .push_bind(per_page as i64)
-    .push(" offset ")
-    .push_bind((i64::from(page) - 1) * i64::from(per_page));
+        (i64::from(page) - 1) * i64::from(per_page)
+    };
+    q.push(order)
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind(offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
     Ok(Page {

@@ -7,6 +7,7 @@
 
 mod analytics;
 mod background;
+mod bulk;
 mod matters;
 mod org;
 mod routing;
@@ -608,6 +609,9 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("select 1").execute(&self.reader).await?;
         Ok(())
+    }
+    async fn bulk_loader(&self, org: OrganisationId) -> Result<Box<dyn crate::bulk::BulkLoad>> {
+        self.open_bulk_loader(org).await
     }
 }
 

@@ -202,6 +202,14 @@ async fn open_sqlite(path: &Path, key: &str, clock: Arc<FixedClock>) -> Arc<dyn 
 }
 
 impl Backend {
+    /// The store's key (what a bulk load encrypts and seals with).
+    pub fn vault(&self) -> Vault {
+        let key = match &self.engine {
+            Engine::Sqlite { key, .. } | Engine::Postgres { key, .. } => key,
+        };
+        Vault::from_base64(key).expect("the backend's key is valid")
+    }
+
     /// A path for a file the store writes (a backup), inside the backend's scratch space.
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
