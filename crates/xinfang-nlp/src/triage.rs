@@ -195,6 +195,10 @@ impl Lexicon {
                     Err(bad(format!("weight {w} must be positive")))
                 }
             };
+            // Here rather than only in `check`, which counts entries, not CSV lines.
+            if normalise(field(0)).is_empty() {
+                return Err(bad("empty term".to_string()));
+            }
             let value = field(2);
             let cue = match field(1) {
                 "petition_type" => Cue::PetitionType {

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod bulk;
+mod intake;
 pub mod model;
 pub mod postgres;
 mod shared;
@@ -257,6 +258,53 @@ pub trait Store: Send + Sync + 'static {
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<HotspotSource>>;
+
+    // ---- intake: triage, duplicate and repeat detection (xinfang_nlp) ---------------------
+    /// The text, petitioners and registration time of a matter, for intake (no viewer: intake
+    /// runs for whoever registered it, including a petitioner on the website).
+    async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject>;
+    /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run).
+    async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
+    /// Matters of `org` other than `exclude` sharing a band key, at most `limit`.
+    async fn dedup_candidates(
+        &self,
+        org: OrganisationId,
+        band_keys: &[i64],
+        exclude: PetitionId,
+        limit: u32,
+    ) -> Result<Vec<DedupCandidate>>;
+    /// Stores the links of a new matter to earlier ones (a re-run replaces them).
+    async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()>;
+    /// The links of a matter, both ways, to matters the viewer may see; strongest first.
+    async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>>;
+    /// The stored triage of a matter the viewer may see (`None` before intake ran).
+    async fn triage(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<StoredTriage>>;
+    /// Records a safety alert: an event by the system and a reminder for the petition office,
+    /// once per matter (`None` when it was already raised).
+    async fn raise_safety_alert(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        alerts: &[xinfang_nlp::triage::Alert],
+    ) -> Result<Option<ReminderId>>;
+    /// Matters registered in `[from, to)` and how many of them are repeats.
+    async fn repeat_counts(
+        &self,
+        org: OrganisationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<RepeatCounts>;
+    /// The organisation's saved triage lexicon (`None`: the built-in one applies).
+    async fn lexicon(&self, org: OrganisationId) -> Result<Option<StoredLexicon>>;
+    /// The current lexicon revision (0 before any save): cheap, for a compiled-lexicon cache.
+    async fn lexicon_revision(&self, org: OrganisationId) -> Result<i64>;
+    /// Saves the organisation's lexicon as a new revision.
+    async fn save_lexicon(
+        &self,
+        org: OrganisationId,
+        by: UserId,
+        lexicon: &xinfang_nlp::triage::Lexicon,
+    ) -> Result<StoredLexicon>;
 
     // ---- audit and operations -----------------------------------------------------------
     /// Walks every organisation's event chain and reports the first broken link.

@@ -16,6 +16,8 @@ use xinfang_core::matter::{Channel, Matter, PetitionType, Satisfaction, State, U
 use xinfang_core::org::{RoleGrant, UnitKind};
 use xinfang_core::petitioner::{DocumentKind, IdDocument, PhoneNumber};
 use xinfang_core::text::{Content, PersonName, Title};
+use xinfang_nlp::dedup::Link;
+use xinfang_nlp::triage::{Assessment, Lexicon};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organisation {
@@ -251,8 +253,8 @@ impl ActorKind {
     }
 }
 
-/// The kind of an audit event: a lifecycle transition, a reveal of personal data, or a deadline
-/// crossing the background scanner recorded.
+/// The kind of an audit event: a lifecycle transition, a reveal of personal data, a deadline
+/// crossing the background scanner recorded, or a safety alert raised at intake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Transition(Transition),
@@ -261,6 +263,8 @@ pub enum EventKind {
     DeadlineDueSoon,
     /// The current deadline passed (超期).
     DeadlineOverdue,
+    /// Intake found safety or self-harm words (安全预警).
+    SafetyAlert,
 }
 
 impl Serialize for EventKind {
@@ -277,6 +281,7 @@ impl EventKind {
             Self::Reveal => "reveal",
             Self::DeadlineDueSoon => "deadline_due_soon",
             Self::DeadlineOverdue => "deadline_overdue",
+            Self::SafetyAlert => "safety_alert",
         }
     }
 
@@ -285,6 +290,7 @@ impl EventKind {
             "reveal" => Some(Self::Reveal),
             "deadline_due_soon" => Some(Self::DeadlineDueSoon),
             "deadline_overdue" => Some(Self::DeadlineOverdue),
+            "safety_alert" => Some(Self::SafetyAlert),
             _ => Transition::parse(s).map(Self::Transition),
         }
     }
@@ -295,6 +301,7 @@ impl EventKind {
             Self::Reveal => "查看信访人个人信息",
             Self::DeadlineDueSoon => "办理期限临期提醒",
             Self::DeadlineOverdue => "超期提醒",
+            Self::SafetyAlert => "安全预警",
         }
     }
 }
@@ -364,6 +371,8 @@ pub enum ReminderKind {
     DueSoon,
     /// The deadline passed.
     Overdue,
+    /// Intake found safety or self-harm words: for the petition office, at once.
+    SafetyAlert,
 }
 
 impl ReminderKind {
@@ -371,6 +380,7 @@ impl ReminderKind {
         match self {
             Self::DueSoon => "due_soon",
             Self::Overdue => "overdue",
+            Self::SafetyAlert => "safety_alert",
         }
     }
 
@@ -378,6 +388,7 @@ impl ReminderKind {
         match s {
             "due_soon" => Some(Self::DueSoon),
             "overdue" => Some(Self::Overdue),
+            "safety_alert" => Some(Self::SafetyAlert),
             _ => None,
         }
     }
@@ -386,6 +397,7 @@ impl ReminderKind {
         match self {
             Self::DueSoon => "即将到期",
             Self::Overdue => "已超期",
+            Self::SafetyAlert => "安全预警",
         }
     }
 
@@ -394,6 +406,7 @@ impl ReminderKind {
         match self {
             Self::DueSoon => EventKind::DeadlineDueSoon,
             Self::Overdue => EventKind::DeadlineOverdue,
+            Self::SafetyAlert => EventKind::SafetyAlert,
         }
     }
 }
@@ -570,4 +583,114 @@ pub struct HotspotSource {
     pub registered_at: DateTime<Utc>,
     pub title: String,
     pub content: String,
+}
+
+// ---- intake: triage, duplicate and repeat detection ----------------------------------------
+
+/// A registered matter as intake reads it (whoever registered it).
+#[derive(Debug, Clone)]
+pub struct IntakeSubject {
+    pub id: PetitionId,
+    pub title: String,
+    pub content: String,
+    pub petitioners: Vec<PetitionerId>,
+    pub registered_at: DateTime<Utc>,
+    pub urgency: Urgency,
+}
+
+/// What intake computed for a matter (see [`Store::record_intake`](crate::Store::record_intake)).
+#[derive(Debug, Clone)]
+pub struct IntakeRecord {
+    /// `xinfang_nlp::dedup::SIGNATURE_VERSION` of the signature.
+    pub signature_version: u16,
+    /// `Signature::to_bytes`.
+    pub signature: Vec<u8>,
+    /// `band_keys(&signature)`.
+    pub band_keys: Vec<i64>,
+    pub triage: Assessment,
+    /// The lexicon revision triage ran with (0: the built-in lexicon).
+    pub lexicon_revision: i64,
+}
+
+/// An earlier matter sharing a band key with a new one: what `dedup::classify` needs.
+#[derive(Debug, Clone)]
+pub struct DedupCandidate {
+    pub matter_id: PetitionId,
+    pub signature_version: u16,
+    pub signature: Vec<u8>,
+    /// Its petitioners; one person is one id (the store finds petitioners by the keyed hash of
+    /// their phone or ID number), so equal ids mean the same person.
+    pub petitioners: Vec<PetitionerId>,
+    pub state: State,
+    pub registered_at: DateTime<Utc>,
+    /// When the petitioner got an answer: the reply's delivery, or the decision not to accept.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// A link intake found from a new matter to an earlier one.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLink {
+    pub linked_matter_id: PetitionId,
+    pub kind: Link,
+    pub similarity: f32,
+}
+
+/// Which way a link points, seen from the matter asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkDirection {
+    /// This matter repeats (duplicates, joins, resembles) the other, earlier one.
+    Earlier,
+    /// The other, later matter repeats (duplicates, joins, resembles) this one.
+    Later,
+}
+
+/// A linked matter as a viewer sees it (only matters the viewer may see are listed).
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterLink {
+    pub matter_id: PetitionId,
+    pub tracking_code: String,
+    pub title: String,
+    pub state: State,
+    pub registered_at: DateTime<Utc>,
+    pub kind: Link,
+    pub label_zh: &'static str,
+    pub similarity: f32,
+    pub direction: LinkDirection,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The stored triage of a matter.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredTriage {
+    pub matter_id: PetitionId,
+    pub assessment: Assessment,
+    pub lexicon_revision: i64,
+    pub assessed_at: DateTime<Utc>,
+}
+
+/// The two counts of the repeat rate (重复信访率, DESIGN.md section 4) for a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepeatCounts {
+    /// Matters registered in the period.
+    pub registered: u64,
+    /// Of those, the ones intake linked as a repeat of an earlier matter.
+    pub repeats: u64,
+}
+
+impl RepeatCounts {
+    /// repeats / registered, `None` for an empty period.
+    pub fn rate(&self) -> Option<f64> {
+        (self.registered > 0).then(|| self.repeats as f64 / self.registered as f64)
+    }
+}
+
+/// An organisation's saved triage lexicon.
+#[derive(Debug, Clone)]
+pub struct StoredLexicon {
+    pub lexicon: Lexicon,
+    /// 1 for the first save, one more for each later one.
+    pub revision: i64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<UserId>,
 }

@@ -107,6 +107,8 @@ async fn scan_in(s: &PgStore, w: &mut Writer, org: OrganisationId, limit: u32) -
         match c.kind {
             ReminderKind::DueSoon => out.due_soon += 1,
             ReminderKind::Overdue => out.overdue += 1,
+            // Raised at intake, never by the deadline scan.
+            ReminderKind::SafetyAlert => {}
         }
     }
     Ok(out)

@@ -24,6 +24,7 @@ mod analytics;
 mod background;
 mod batch;
 mod bulk;
+mod intake;
 mod matters;
 mod org;
 mod routing;
@@ -824,6 +825,66 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<HotspotSource>> {
         analytics::hotspot_sources(self, viewer, from, to, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
+        intake::subject(self, org, id).await.map_err(classify)
+    }
+    async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
+        intake::record(self, org, id, record).await.map_err(classify)
+    }
+    async fn dedup_candidates(
+        &self,
+        org: OrganisationId,
+        band_keys: &[i64],
+        exclude: PetitionId,
+        limit: u32,
+    ) -> Result<Vec<DedupCandidate>> {
+        intake::candidates(self, org, band_keys, exclude, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()> {
+        intake::record_links(self, org, id, links).await.map_err(classify)
+    }
+    async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>> {
+        intake::links(self, viewer, id).await.map_err(classify)
+    }
+    async fn triage(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<StoredTriage>> {
+        intake::triage(self, viewer, id).await.map_err(classify)
+    }
+    async fn raise_safety_alert(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        alerts: &[xinfang_nlp::triage::Alert],
+    ) -> Result<Option<ReminderId>> {
+        intake::raise_safety_alert(self, org, id, alerts)
+            .await
+            .map_err(classify)
+    }
+    async fn repeat_counts(
+        &self,
+        org: OrganisationId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<RepeatCounts> {
+        intake::repeat_counts(self, org, from, to).await.map_err(classify)
+    }
+    async fn lexicon(&self, org: OrganisationId) -> Result<Option<StoredLexicon>> {
+        intake::lexicon(self, org).await.map_err(classify)
+    }
+    async fn lexicon_revision(&self, org: OrganisationId) -> Result<i64> {
+        intake::lexicon_revision(self, org).await.map_err(classify)
+    }
+    async fn save_lexicon(
+        &self,
+        org: OrganisationId,
+        by: UserId,
+        lexicon: &xinfang_nlp::triage::Lexicon,
+    ) -> Result<StoredLexicon> {
+        intake::save_lexicon(self, org, by, lexicon)
             .await
             .map_err(classify)
     }

@@ -93,6 +93,8 @@ pub(super) async fn scan_deadlines(s: &SqliteStore, org: OrganisationId, limit: 
         match c.kind {
             ReminderKind::DueSoon => out.due_soon += 1,
             ReminderKind::Overdue => out.overdue += 1,
+            // Raised at intake, never by the deadline scan.
+            ReminderKind::SafetyAlert => {}
         }
     }
     w.commit().await?;

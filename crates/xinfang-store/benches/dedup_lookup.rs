@@ -1,0 +1,419 @@
+//! Candidate lookup against the stored band-key index (issue 4, part 4: "a lookup against
+//! 1,000,000 stored matters under 5 ms"): `Store::dedup_candidates` on a database holding the
+//! signatures and 40 band keys of N matters, by p50/p99 latency.
+//!
+//! ```sh
+//! cargo bench -p xinfang-store --bench dedup_lookup [-- --stored N --queries Q --postgres URL --keep DIR]
+//! ```
+//!
+//! Benchmark only, it reads `../shared/data/tipdm_c_train.csv` beside the repository (another
+//! file with `--input`). The stored matters are made from those real messages: each is a
+//! message with 5–40% of its characters edited at random (and for a third of them a sentence
+//! of another message appended), so at 1,000,000 there are about 180 near-copies of every
+//! message. The rows (matters, petitioners, signatures, bands) are written in bulk with SQL,
+//! bands in key order, after the store has created and migrated the database; lookups then go
+//! through the store as intake makes them. Two query sets:
+//! - `novel`: messages of `tipdm_c_hot.csv` (other texts, as most new matters are): few
+//!   candidates;
+//! - `near_copy`: fresh edits of stored messages, each with ~180 similar matters stored, so the
+//!   lookup reads up to its limit of 200 candidates' signatures: an upper bound.
+//!
+//! Prints one JSON line per measurement. SQLite by default (a temporary file, removed at the
+//! end unless `--keep`); with `--postgres URL` the same on PostgreSQL in a fresh schema.
+
+use chrono::{TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use sqlx::{Connection, QueryBuilder};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+use xinfang_core::clock::FixedClock;
+use xinfang_core::ids::{OrganisationId, PetitionId};
+use xinfang_nlp::dataset::load_csv;
+use xinfang_nlp::dedup::{band_keys, signature};
+use xinfang_store::sqlite::SqliteOptions;
+use xinfang_store::{SqliteStore, Store, Vault};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+struct Args {
+    input: PathBuf,
+    novel: PathBuf,
+    stored: usize,
+    queries: usize,
+    postgres: Option<String>,
+    keep: Option<PathBuf>,
+}
+
+fn args() -> Result<Args, Error> {
+    let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    let mut a = Args {
+        input: data.join("tipdm_c_train.csv"),
+        novel: data.join("tipdm_c_hot.csv"),
+        stored: 1_000_000,
+        queries: 2_000,
+        postgres: None,
+        keep: None,
+    };
+    let mut it = std::env::args().skip(1).filter(|x| x != "--bench");
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--input" => a.input = PathBuf::from(value()?),
+            "--stored" => a.stored = value()?.parse()?,
+            "--queries" => a.queries = value()?.parse()?,
+            "--postgres" => a.postgres = Some(value()?),
+            "--keep" => a.keep = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    Ok(a)
+}
+
+fn edit(text: &str, fraction: f64, pool: &[char], rng: &mut StdRng) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let n = (chars.len() as f64 * fraction).round() as usize;
+    for _ in 0..n {
+        let c = pool[rng.random_range(0..pool.len())];
+        let at = rng.random_range(0..chars.len().max(1));
+        match rng.random_range(0..3) {
+            0 => chars.insert(at.min(chars.len()), c),
+            1 if chars.len() > 1 => {
+                chars.remove(at);
+            }
+            _ if !chars.is_empty() => chars[at] = c,
+            _ => chars.push(c),
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn synthetic(texts: &[String], pool: &[char], rng: &mut StdRng) -> String {
+    let base = &texts[rng.random_range(0..texts.len())];
+    let mut t = edit(base, rng.random_range(0.05..0.40), pool, rng);
+    if rng.random_range(0..3) == 0 {
+        let other = &texts[rng.random_range(0..texts.len())];
+        t.extend(other.split('。').next().unwrap_or(other).chars().take(80));
+    }
+    t
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// One stored matter: its ids, its petitioner (one of 100,000: people write more than once)
+/// and its signature and band keys.
+struct Row {
+    id: Uuid,
+    petitioner: usize,
+    signature: Vec<u8>,
+    keys: [i64; 40],
+}
+
+fn make_rows(texts: &[String], pool: &[char], n: usize) -> Vec<Row> {
+    let threads = 2;
+    let per = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut rng = StdRng::seed_from_u64(t as u64);
+                    (0..per.min(n.saturating_sub(t * per)))
+                        .map(|_| {
+                            let sig = signature(&synthetic(texts, pool, &mut rng));
+                            Row {
+                                id: Uuid::now_v7(),
+                                petitioner: rng.random_range(0..100_000),
+                                keys: band_keys(&sig),
+                                signature: sig.to_bytes(),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("dedup_lookup bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Error> {
+    let a = args()?;
+    let texts: Vec<String> = load_csv(&a.input)?.rows.into_iter().map(|r| r.text).collect();
+    let novel: Vec<String> = load_csv(&a.novel)
+        .map(|d| d.rows.into_iter().map(|r| r.text).collect())
+        .unwrap_or_default();
+    let pool: Vec<char> = texts
+        .iter()
+        .flat_map(|t| t.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+
+    let start = Instant::now();
+    let rows = make_rows(&texts, &pool, a.stored);
+    eprintln!(
+        "{} signatures in {:.1} s",
+        rows.len(),
+        start.elapsed().as_secs_f64()
+    );
+
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2025, 6, 1, 1, 0, 0).single().ok_or("time")?,
+    ));
+    let vault = Vault::from_base64(&Vault::generate_key())?;
+    let dir = tempfile::tempdir()?;
+    let (store, org, backend, _schema): (Arc<dyn Store>, OrganisationId, &str, Option<_>) = match &a.postgres
+    {
+        None => {
+            let path = a
+                .keep
+                .clone()
+                .unwrap_or_else(|| dir.path().to_path_buf())
+                .join("bench.db");
+            let url = format!("sqlite://{}", path.display());
+            let org = {
+                let s = SqliteStore::connect(&url, vault.clone(), clock.clone(), SqliteOptions::default())
+                    .await?;
+                s.create_organisation("基准测试").await?
+            };
+            let start = Instant::now();
+            load_sqlite(&url, org, &rows).await?;
+            eprintln!("loaded SQLite in {:.1} s", start.elapsed().as_secs_f64());
+            let s = SqliteStore::connect(&url, vault, clock, SqliteOptions::default()).await?;
+            (Arc::new(s), org, "sqlite", None)
+        }
+        Some(url) => {
+            let schema = xinfang_store::postgres::testing::TestSchema::new(url);
+            let s = schema.store(vault, clock).await?;
+            let org = s.create_organisation("基准测试").await?;
+            let start = Instant::now();
+            load_postgres(schema.url(), schema.name(), org, &rows).await?;
+            eprintln!("loaded PostgreSQL in {:.1} s", start.elapsed().as_secs_f64());
+            (Arc::new(s), org, "postgres", Some(schema))
+        }
+    };
+
+    let mut rng = StdRng::seed_from_u64(99);
+    let near: Vec<String> = (0..a.queries)
+        .map(|_| synthetic(&texts, &pool, &mut rng))
+        .collect();
+    let novel: Vec<String> = novel.into_iter().cycle().take(a.queries).collect();
+    for (name, set) in [("novel", &novel), ("near_copy", &near)] {
+        if set.is_empty() {
+            continue;
+        }
+        let keys: Vec<Vec<i64>> = set.iter().map(|t| band_keys(&signature(t)).to_vec()).collect();
+        let exclude = PetitionId::new();
+        // Warm-up: the first queries pull the index's upper levels into the page cache.
+        for k in keys.iter().take(200) {
+            store.dedup_candidates(org, k, exclude, 200).await?;
+        }
+        let mut lat = Vec::with_capacity(keys.len());
+        let mut found = 0usize;
+        for k in &keys {
+            let t = Instant::now();
+            found += store.dedup_candidates(org, k, exclude, 200).await?.len();
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        lat.sort_by(f64::total_cmp);
+        println!(
+            "{}",
+            json!({
+                "measure": "dedup_candidates", "backend": backend, "stored": rows.len(), "queries": name,
+                "n": lat.len(), "mean_candidates": found as f64 / lat.len() as f64,
+                "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "max_ms": percentile(&lat, 1.0),
+            })
+        );
+    }
+    Ok(())
+}
+
+const BATCH: usize = 2_000;
+
+async fn load_sqlite(url: &str, org: OrganisationId, rows: &[Row]) -> Result<(), Error> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use std::str::FromStr;
+    let opts = SqliteConnectOptions::from_str(url)?
+        .pragma("synchronous", "off")
+        .pragma("cache_size", "-262144");
+    let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
+    let org = org.to_string();
+    let now = "2025-06-01T01:00:00.000000Z";
+    let mut tx = c.begin().await?;
+    for chunk in (0..100_000).collect::<Vec<usize>>().chunks(BATCH) {
+        let mut q = QueryBuilder::new("insert into petitioners (organisation_id, id, created_at) ");
+        q.push_values(chunk, |mut b, p| {
+            b.push_bind(&org)
+                .push_bind(petitioner_id(*p).to_string())
+                .push_bind(now);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for (n, chunk) in rows.chunks(BATCH).enumerate() {
+        let mut q = QueryBuilder::new(
+            "insert into matters (organisation_id, id, tracking_code, secret_mac, channel, title, urgency,
+                 people_count, state, registered_at, body, updated_at) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
+            b.push_bind(&org)
+                .push_bind(r.id.to_string())
+                .push_bind(format!("B{:09}", n * BATCH + i))
+                .push_bind(&[0u8; 32][..])
+                .push_bind("hotline12345")
+                .push_bind("基准测试事项")
+                .push_bind("normal")
+                .push_bind(1)
+                .push_bind("registered")
+                .push_bind(now)
+                .push_bind("{}")
+                .push_bind(now);
+        });
+        q.build().execute(&mut *tx).await?;
+        let mut q = QueryBuilder::new(
+            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(&org)
+                .push_bind(r.id.to_string())
+                .push_bind(i64::from(xinfang_nlp::dedup::SIGNATURE_VERSION))
+                .push_bind(&r.signature)
+                .push_bind(now);
+        });
+        q.build().execute(&mut *tx).await?;
+        let mut q = QueryBuilder::new(
+            "insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(&org)
+                .push_bind(r.id.to_string())
+                .push_bind(petitioner_id(r.petitioner).to_string())
+                .push_bind(0);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    // Bands in key order, so each insert lands at the right edge of the B-tree.
+    let mut bands: Vec<(i64, u32)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| r.keys.iter().map(move |k| (*k, i as u32)))
+        .collect();
+    bands.sort_unstable();
+    bands.dedup();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let mut tx = c.begin().await?;
+    for chunk in bands.chunks(BATCH * 4) {
+        let mut q = QueryBuilder::new("insert into matter_bands (organisation_id, band_key, matter_id) ");
+        q.push_values(chunk, |mut b, (k, i)| {
+            b.push_bind(&org).push_bind(*k).push_bind(&ids[*i as usize]);
+        });
+        q.push(" on conflict do nothing");
+        q.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    sqlx::query("analyze").execute(&mut c).await?;
+    c.close().await?;
+    Ok(())
+}
+
+/// The id of synthetic petitioner `n` (stable across the tables).
+fn petitioner_id(n: usize) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n as u128)
+}
+
+async fn load_postgres(url: &str, schema: &str, org: OrganisationId, rows: &[Row]) -> Result<(), Error> {
+    use sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
+    let opts = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+    let mut c = sqlx::PgConnection::connect_with(&opts).await?;
+    let org = org.as_uuid();
+    let now = Utc.with_ymd_and_hms(2025, 6, 1, 1, 0, 0).single().ok_or("time")?;
+    sqlx::query("set synchronous_commit = off")
+        .execute(&mut c)
+        .await?;
+    let pids: Vec<Uuid> = (0..100_000).map(petitioner_id).collect();
+    sqlx::query("insert into petitioners (organisation_id, id, created_at) select $1, p, $3 from unnest($2::uuid[]) p")
+        .bind(org)
+        .bind(&pids)
+        .bind(now)
+        .execute(&mut c)
+        .await?;
+    for (n, chunk) in rows.chunks(BATCH * 5).enumerate() {
+        let ids: Vec<Uuid> = chunk.iter().map(|r| r.id).collect();
+        let codes: Vec<String> = (0..chunk.len())
+            .map(|i| format!("B{:09}", n * BATCH * 5 + i))
+            .collect();
+        let sigs: Vec<Vec<u8>> = chunk.iter().map(|r| r.signature.clone()).collect();
+        let people: Vec<Uuid> = chunk.iter().map(|r| petitioner_id(r.petitioner)).collect();
+        let mut tx = c.begin().await?;
+        sqlx::query(
+            "insert into matters (organisation_id, id, tracking_code, secret_mac, channel, title, urgency,
+                 people_count, state, registered_at, body, updated_at)
+             select $1, i, c, '\\x00'::bytea, 'hotline12345', '基准测试事项', 'normal', 1, 'registered', $4, '{}'::jsonb, $4
+             from unnest($2::uuid[], $3::text[]) as t (i, c)",
+        )
+        .bind(org)
+        .bind(&ids)
+        .bind(&codes)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
+             select $1, i, $4, s, $5 from unnest($2::uuid[], $3::bytea[]) as t (i, s)",
+        )
+        .bind(org)
+        .bind(&ids)
+        .bind(&sigs)
+        .bind(xinfang_nlp::dedup::SIGNATURE_VERSION as i16)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position)
+             select $1, i, p, 0 from unnest($2::uuid[], $3::uuid[]) as t (i, p)",
+        )
+        .bind(org)
+        .bind(&ids)
+        .bind(&people)
+        .execute(&mut *tx)
+        .await?;
+        let (mut keys, mut owners) = (
+            Vec::with_capacity(chunk.len() * 40),
+            Vec::with_capacity(chunk.len() * 40),
+        );
+        for r in chunk {
+            for k in r.keys {
+                keys.push(k);
+                owners.push(r.id);
+            }
+        }
+        sqlx::query(
+            "insert into matter_bands (organisation_id, band_key, matter_id)
+             select $1, k, m from unnest($2::bigint[], $3::uuid[]) as t (k, m) on conflict do nothing",
+        )
+        .bind(org)
+        .bind(&keys)
+        .bind(&owners)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    sqlx::query("analyze").execute(&mut c).await?;
+    c.close().await?;
+    Ok(())
+}

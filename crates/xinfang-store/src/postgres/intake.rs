@@ -1,0 +1,457 @@
+//! Intake on PostgreSQL, shared by every app node on the database: the near-duplicate index
+//! (signatures and LSH band keys), the links intake found, each matter's triage, safety alerts
+//! for the petition office, the repeat-rate counts and the organisation's triage lexicon.
+//!
+//! A band lookup is `band_key = any($2)` on the primary key (organisation, band key, matter),
+//! which leads with the organisation, so on a sharded cluster it stays on one shard. The safety
+//! alert appends an event, so it takes the organisation's chain lock ([`Writer::lock`]); under
+//! that lock the "already raised?" check and the insert cannot interleave with another node's.
+
+use super::matters::push_scope;
+use super::{NewEvent, PgStore, Writer, micros};
+use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links, triage_columns};
+use crate::model::*;
+use crate::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
+use xinfang_core::matter::{Matter, State};
+use xinfang_core::org::{Actor, StaffActor};
+use xinfang_nlp::dedup::{self, Link, Signature};
+use xinfang_nlp::triage::{Alert, Lexicon};
+
+fn state(s: &str) -> Result<State> {
+    State::parse(s).ok_or_else(|| StoreError::Corrupt(format!("state {s}")))
+}
+
+fn link_kind(s: &str) -> Result<Link> {
+    [Link::Duplicate, Link::Repeat, Link::Joint, Link::Similar]
+        .into_iter()
+        .find(|l| l.code() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("link kind {s}")))
+}
+
+pub(super) async fn subject(s: &PgStore, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
+    let body: serde_json::Value =
+        sqlx::query_scalar("select body from matters where organisation_id = $1 and id = $2")
+            .bind(org.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&s.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    let m: Matter =
+        serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("matter body: {e}")))?;
+    Ok(IntakeSubject {
+        id,
+        title: m.title,
+        content: m.content,
+        petitioners: m.petitioner_ids,
+        registered_at: m.registered_at,
+        urgency: m.urgency,
+    })
+}
+
+pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: IntakeRecord) -> Result<()> {
+    let now = micros(s.now());
+    let t = triage_columns(&r.triage)?;
+    let mut tx = s.pool.begin().await?;
+    let old: Option<(i16, Vec<u8>)> = sqlx::query_as(
+        "select version, signature from matter_signatures where organisation_id = $1 and matter_id = $2
+         for update",
+    )
+    .bind(org.as_uuid())
+    .bind(id.as_uuid())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let version =
+        i16::try_from(r.signature_version).map_err(|_| StoreError::Corrupt("signature version".into()))?;
+    let unchanged = old
+        .as_ref()
+        .is_some_and(|(v, sig)| *v == version && *sig == r.signature);
+    if !unchanged {
+        // The old keys are those of the old signature (same constants when same version).
+        if let Some((v, sig)) = &old
+            && i64::from(*v) == i64::from(dedup::SIGNATURE_VERSION)
+            && let Ok(sig) = Signature::from_bytes(sig)
+        {
+            sqlx::query(
+                "delete from matter_bands where organisation_id = $1 and matter_id = $2 and band_key = any($3)",
+            )
+            .bind(org.as_uuid())
+            .bind(id.as_uuid())
+            .bind(dedup::band_keys(&sig).to_vec())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
+             values ($1, $2, $3, $4, $5)
+             on conflict (organisation_id, matter_id) do update set
+                 version = excluded.version, signature = excluded.signature, created_at = excluded.created_at",
+        )
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .bind(version)
+        .bind(&r.signature)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into matter_bands (organisation_id, band_key, matter_id)
+             select $1, k, $2 from unnest($3::bigint[]) as k
+             on conflict do nothing",
+        )
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .bind(&r.band_keys)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
+             emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         on conflict (organisation_id, matter_id) do update set
+             petition_type = excluded.petition_type, type_confidence = excluded.type_confidence,
+             urgency = excluded.urgency, emotional_intensity = excluded.emotional_intensity,
+             alerts = excluded.alerts, evidence = excluded.evidence,
+             lexicon_revision = excluded.lexicon_revision, assessed_at = excluded.assessed_at",
+    )
+    .bind(org.as_uuid())
+    .bind(id.as_uuid())
+    .bind(t.petition_type)
+    .bind(t.type_confidence)
+    .bind(t.urgency)
+    .bind(t.emotional_intensity)
+    .bind(&t.alerts)
+    .bind(&t.evidence)
+    .bind(r.lexicon_revision)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn candidates(
+    s: &PgStore,
+    org: OrganisationId,
+    keys: &[i64],
+    exclude: PetitionId,
+    limit: u32,
+) -> Result<Vec<DedupCandidate>> {
+    if keys.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "with c as (
+             select distinct matter_id from matter_bands
+             where organisation_id = $1 and band_key = any($2) and matter_id <> $3
+             limit $4
+         )
+         select m.id, m.state, m.registered_at, m.replied_at,
+             case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
+             s.version, s.signature,
+             (select array_agg(mp.petitioner_id) from matter_petitioners mp
+              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
+         from c
+         join matters m on m.organisation_id = $1 and m.id = c.matter_id
+         join matter_signatures s on s.organisation_id = m.organisation_id and s.matter_id = m.id",
+    )
+    .bind(org.as_uuid())
+    .bind(keys)
+    .bind(exclude.as_uuid())
+    .bind(i64::from(limit))
+    .fetch_all(&s.pool)
+    .await?;
+    rows.iter().map(candidate).collect()
+}
+
+fn candidate(r: &PgRow) -> Result<DedupCandidate> {
+    let decided = r
+        .get::<Option<&str>, _>("decided_at")
+        .map(parse_rfc3339)
+        .transpose()?;
+    let replied: Option<DateTime<Utc>> = r.get("replied_at");
+    Ok(DedupCandidate {
+        matter_id: PetitionId::from_uuid(r.get("id")),
+        signature_version: u16::try_from(r.get::<i16, _>("version"))
+            .map_err(|_| StoreError::Corrupt("signature version".into()))?,
+        signature: r.get("signature"),
+        petitioners: r
+            .get::<Option<Vec<Uuid>>, _>("petitioners")
+            .unwrap_or_default()
+            .into_iter()
+            .map(PetitionerId::from_uuid)
+            .collect(),
+        state: state(r.get("state"))?,
+        registered_at: r.get("registered_at"),
+        answered_at: replied.or(decided),
+    })
+}
+
+pub(super) async fn record_links(
+    s: &PgStore,
+    org: OrganisationId,
+    id: PetitionId,
+    links: &[NewLink],
+) -> Result<()> {
+    let now = micros(s.now());
+    let mut tx = s.pool.begin().await?;
+    sqlx::query("delete from matter_links where organisation_id = $1 and matter_id = $2")
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    if !links.is_empty() {
+        let linked: Vec<Uuid> = links.iter().map(|l| l.linked_matter_id.as_uuid()).collect();
+        let kinds: Vec<&str> = links.iter().map(|l| l.kind.code()).collect();
+        let sims: Vec<f32> = links.iter().map(|l| l.similarity).collect();
+        sqlx::query(
+            "insert into matter_links (organisation_id, matter_id, linked_matter_id, kind, similarity, created_at)
+             select $1, $2, l, k, s, $6 from unnest($3::uuid[], $4::text[], $5::real[]) as t (l, k, s)
+             on conflict do nothing",
+        )
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .bind(linked)
+        .bind(kinds)
+        .bind(sims)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn visible(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<()> {
+    let mut q = QueryBuilder::<Postgres>::new("select 1 as one from matters m where");
+    push_scope(&mut q, &viewer.scope());
+    q.push(" and m.id = ").push_bind(id.as_uuid());
+    q.build()
+        .fetch_optional(&s.pool)
+        .await?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound)
+}
+
+pub(super) async fn links(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>> {
+    visible(s, viewer, id).await?;
+    let mut out = Vec::new();
+    // (the column naming this matter, the column naming the other one, the direction)
+    for (this, other, direction) in [
+        ("matter_id", "linked_matter_id", LinkDirection::Earlier),
+        ("linked_matter_id", "matter_id", LinkDirection::Later),
+    ] {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "select m.id, m.tracking_code, m.title, m.state, m.registered_at, l.kind, l.similarity, l.created_at
+             from matter_links l join matters m on m.organisation_id = l.organisation_id and m.id = l.{other}
+             where l.organisation_id = "
+        ));
+        q.push_bind(viewer.organisation_id.as_uuid())
+            .push(format!(" and l.{this} = "))
+            .push_bind(id.as_uuid())
+            .push(" and");
+        push_scope(&mut q, &viewer.scope());
+        for r in q.build().fetch_all(&s.pool).await? {
+            let kind = link_kind(r.get("kind"))?;
+            out.push(MatterLink {
+                matter_id: PetitionId::from_uuid(r.get("id")),
+                tracking_code: r.get("tracking_code"),
+                title: r.get("title"),
+                state: state(r.get("state"))?,
+                registered_at: r.get("registered_at"),
+                kind,
+                label_zh: kind.label_zh(),
+                similarity: r.get("similarity"),
+                direction,
+                created_at: r.get("created_at"),
+            });
+        }
+    }
+    sort_links(&mut out);
+    Ok(out)
+}
+
+pub(super) async fn triage(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<Option<StoredTriage>> {
+    visible(s, viewer, id).await?;
+    let row = sqlx::query(
+        "select urgency, emotional_intensity, alerts, evidence, lexicon_revision, assessed_at
+         from matter_triage where organisation_id = $1 and matter_id = $2",
+    )
+    .bind(viewer.organisation_id.as_uuid())
+    .bind(id.as_uuid())
+    .fetch_optional(&s.pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(StoredTriage {
+        matter_id: id,
+        assessment: assessment(
+            r.get("urgency"),
+            r.get::<f32, _>("emotional_intensity"),
+            r.get("alerts"),
+            r.get("evidence"),
+        )?,
+        lexicon_revision: r.get("lexicon_revision"),
+        assessed_at: r.get("assessed_at"),
+    }))
+}
+
+pub(super) async fn raise_safety_alert(
+    s: &PgStore,
+    org: OrganisationId,
+    id: PetitionId,
+    alerts: &[Alert],
+) -> Result<Option<ReminderId>> {
+    let mut w = Writer::begin(s).await?;
+    let done = raise_in(s, &mut w, org, id, alerts).await;
+    w.finish(done).await
+}
+
+async fn raise_in(
+    s: &PgStore,
+    w: &mut Writer,
+    org: OrganisationId,
+    id: PetitionId,
+    alerts: &[Alert],
+) -> Result<Option<ReminderId>> {
+    w.lock(org).await?;
+    let now = micros(s.now());
+    let st: String = sqlx::query_scalar("select state from matters where organisation_id = $1 and id = $2")
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_optional(w.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let raised: Option<i32> = sqlx::query_scalar(
+        "select 1 from reminders where organisation_id = $1 and matter_id = $2 and kind = $3",
+    )
+    .bind(org.as_uuid())
+    .bind(id.as_uuid())
+    .bind(ReminderKind::SafetyAlert.code())
+    .fetch_optional(w.conn())
+    .await?;
+    if raised.is_some() {
+        return Ok(None);
+    }
+    let office: Option<Uuid> = sqlx::query_scalar(
+        "select id from units where organisation_id = $1 and petition_office order by name, id limit 1",
+    )
+    .bind(org.as_uuid())
+    .fetch_optional(w.conn())
+    .await?;
+    let seq = w
+        .append(
+            &s.vault,
+            NewEvent {
+                organisation_id: org,
+                matter_id: Some(id),
+                kind: EventKind::SafetyAlert.code(),
+                actor: &Actor::System,
+                occurred_at: now,
+                recorded_at: now,
+                reason: None,
+                before_state: Some(&st),
+                after_state: Some(&st),
+                data: alert_event_data(alerts),
+            },
+        )
+        .await?;
+    let rid = ReminderId::new();
+    sqlx::query(
+        "insert into reminders (organisation_id, id, matter_id, kind, unit_id, deadline_kind, due_at, event_seq, created_at)
+         values ($1, $2, $3, $4, $5, null, null, $6, $7)",
+    )
+    .bind(org.as_uuid())
+    .bind(rid.as_uuid())
+    .bind(id.as_uuid())
+    .bind(ReminderKind::SafetyAlert.code())
+    .bind(office)
+    .bind(seq)
+    .bind(now)
+    .execute(w.conn())
+    .await?;
+    Ok(Some(rid))
+}
+
+pub(super) async fn repeat_counts(
+    s: &PgStore,
+    org: OrganisationId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<RepeatCounts> {
+    // A matter counts once, when a repeat is its strongest link: a duplicate (the same petition
+    // received twice) is not a repeat petition.
+    let row = sqlx::query(
+        "select count(*) as registered,
+             count(*) filter (where exists (select 1 from matter_links l
+                 where l.organisation_id = m.organisation_id and l.matter_id = m.id and l.kind = 'repeat')
+               and not exists (select 1 from matter_links d
+                 where d.organisation_id = m.organisation_id and d.matter_id = m.id and d.kind = 'duplicate')) as repeats
+         from matters m where m.organisation_id = $1 and m.registered_at >= $2 and m.registered_at < $3",
+    )
+    .bind(org.as_uuid())
+    .bind(from)
+    .bind(to)
+    .fetch_one(&s.pool)
+    .await?;
+    Ok(RepeatCounts {
+        registered: row.get::<i64, _>("registered").max(0) as u64,
+        repeats: row.get::<i64, _>("repeats").max(0) as u64,
+    })
+}
+
+fn stored_lexicon(r: &PgRow) -> Result<StoredLexicon> {
+    let lexicon: Lexicon =
+        serde_json::from_value(r.get("body")).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?;
+    Ok(StoredLexicon {
+        lexicon,
+        revision: r.get("revision"),
+        updated_at: r.get("updated_at"),
+        updated_by: r.get::<Option<Uuid>, _>("updated_by").map(UserId::from_uuid),
+    })
+}
+
+pub(super) async fn lexicon(s: &PgStore, org: OrganisationId) -> Result<Option<StoredLexicon>> {
+    sqlx::query("select body, revision, updated_at, updated_by from lexicons where organisation_id = $1")
+        .bind(org.as_uuid())
+        .fetch_optional(&s.pool)
+        .await?
+        .as_ref()
+        .map(stored_lexicon)
+        .transpose()
+}
+
+pub(super) async fn lexicon_revision(s: &PgStore, org: OrganisationId) -> Result<i64> {
+    let rev: Option<i64> = sqlx::query_scalar("select revision from lexicons where organisation_id = $1")
+        .bind(org.as_uuid())
+        .fetch_optional(&s.pool)
+        .await?;
+    Ok(rev.unwrap_or(0))
+}
+
+pub(super) async fn save_lexicon(
+    s: &PgStore,
+    org: OrganisationId,
+    by: UserId,
+    lexicon: &Lexicon,
+) -> Result<StoredLexicon> {
+    let body = serde_json::to_value(lexicon).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?;
+    // The upsert's row lock orders two nodes' saves: each gets its own revision.
+    let row = sqlx::query(
+        "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values ($1, $2, 1, $3, $4)
+         on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by
+         returning body, revision, updated_at, updated_by",
+    )
+    .bind(org.as_uuid())
+    .bind(body)
+    .bind(micros(s.now()))
+    .bind(by.as_uuid())
+    .fetch_one(&s.pool)
+    .await?;
+    stored_lexicon(&row)
+}

@@ -1,0 +1,301 @@
+//! Intake's tables, told once and run against every backend: the band-key index finds earlier
+//! matters with the same text (and names their petitioners by the one id a person has), links
+//! are stored and read back within the viewer's scope, the repeat rate counts repeats only, a
+//! safety alert reaches the petition office once, and the lexicon keeps its revisions.
+
+mod suite;
+
+use chrono::Duration;
+use suite::*;
+use xinfang_core::clock::Clock;
+use xinfang_core::ids::PetitionId;
+use xinfang_core::matter::{Channel, PetitionType};
+use xinfang_nlp::dedup::{self, Link};
+use xinfang_nlp::triage::{self, Lexicon};
+use xinfang_store::{
+    ActorKind, EventKind, IntakeRecord, LinkDirection, NewLink, ReminderFilter, ReminderKind, RepeatCounts,
+    Store, StoreError,
+};
+
+const BUS: &str = "本人多次乘坐夜间航班，落地后机场大巴已经停运，只能打车，希望增开夜间线路。";
+const NOISE: &str = "航站楼卫生间长时间没有保洁，地面湿滑，洗手液也经常缺货，请加强管理。";
+
+/// What the server's intake step stores for a text.
+fn record_of(text: &str) -> IntakeRecord {
+    let sig = dedup::signature(text);
+    IntakeRecord {
+        signature_version: dedup::SIGNATURE_VERSION,
+        signature: sig.to_bytes(),
+        band_keys: dedup::band_keys(&sig).to_vec(),
+        triage: triage::assess(text),
+        lexicon_revision: 0,
+    }
+}
+
+async fn register(
+    s: &dyn Store,
+    o: &Org,
+    content: &str,
+    who: Vec<xinfang_store::NewPetitioner>,
+) -> PetitionId {
+    let id = o
+        .register(
+            s,
+            matter(Channel::Phone, PetitionType::Appeal, "夜间大巴", content, who),
+        )
+        .await
+        .id;
+    s.record_intake(o.id, id, record_of(content))
+        .await
+        .expect("record intake");
+    id
+}
+
+fn keys(text: &str) -> Vec<i64> {
+    dedup::band_keys(&dedup::signature(text)).to_vec()
+}
+
+#[tokio::test]
+async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let first = register(s, &o, BUS, vec![zhang_san()]).await;
+        let other = register(s, &o, NOISE, vec![caller("李四", "13900001111")]).await;
+        // 张三 again, by phone only: the store finds the same petitioner through the number.
+        let again = register(s, &o, BUS, vec![caller("张三", PHONE)]).await;
+
+        let found = s
+            .dedup_candidates(o.id, &keys(BUS), again, 50)
+            .await
+            .expect("candidates");
+        let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
+        assert_eq!(ids, vec![first], "{}: only the same text, never itself", b.name);
+        let c = &found[0];
+        assert_eq!(c.signature_version, dedup::SIGNATURE_VERSION);
+        assert_eq!(c.signature, dedup::signature(BUS).to_bytes());
+        assert_eq!(c.answered_at, None);
+        let mine = s.intake_subject(o.id, again).await.expect("subject").petitioners;
+        assert_eq!(c.petitioners, mine, "{}: one person, one petitioner id", b.name);
+
+        let noise = s
+            .dedup_candidates(o.id, &keys(NOISE), other, 50)
+            .await
+            .expect("candidates");
+        assert!(noise.is_empty(), "{}: an unrelated text finds nothing", b.name);
+
+        // Another organisation's index is not searched.
+        let o2 = Org::create(s, "另一集团", &format!("{}2", b.name)).await;
+        let foreign = register(s, &o2, BUS, vec![zhang_san()]).await;
+        let found = s
+            .dedup_candidates(o2.id, &keys(BUS), foreign, 50)
+            .await
+            .expect("candidates");
+        assert!(found.is_empty(), "{}: no matter of another organisation", b.name);
+
+        // A re-run replaces the record instead of adding to it.
+        s.record_intake(o.id, first, record_of(BUS))
+            .await
+            .expect("re-run");
+        let found = s
+            .dedup_candidates(o.id, &keys(BUS), again, 50)
+            .await
+            .expect("candidates");
+        assert_eq!(found.len(), 1, "{}", b.name);
+    }
+}
+
+#[tokio::test]
+async fn links_are_stored_both_ways_and_read_within_scope() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let first = register(s, &o, BUS, vec![zhang_san()]).await;
+        o.assign_to(s, first, &o.unit_a).await;
+        let second = register(s, &o, BUS, vec![zhang_san()]).await;
+        s.record_links(
+            o.id,
+            second,
+            &[NewLink {
+                linked_matter_id: first,
+                kind: Link::Repeat,
+                similarity: 0.92,
+            }],
+        )
+        .await
+        .expect("links");
+
+        let seen = s.links(&o.supervisor, second).await.expect("links");
+        assert_eq!(seen.len(), 1, "{}", b.name);
+        assert_eq!(seen[0].matter_id, first);
+        assert_eq!(seen[0].kind, Link::Repeat);
+        assert_eq!(seen[0].label_zh, "重复信访");
+        assert_eq!(seen[0].direction, LinkDirection::Earlier);
+        assert!((seen[0].similarity - 0.92).abs() < 1e-6);
+        let back = s.links(&o.supervisor, first).await.expect("links");
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            (back[0].matter_id, back[0].direction),
+            (second, LinkDirection::Later)
+        );
+
+        // Unit A handles the first matter but may not see the second (not assigned to it).
+        let a = s.links(&o.handler_a, first).await.expect("links");
+        assert!(
+            a.is_empty(),
+            "{}: a linked matter outside the scope is left out",
+            b.name
+        );
+        assert!(matches!(
+            s.links(&o.handler_b, first).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // A re-run replaces the links of the matter.
+        s.record_links(o.id, second, &[]).await.expect("links");
+        assert!(s.links(&o.supervisor, second).await.expect("links").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_repeat_rate_counts_matters_whose_strongest_link_is_a_repeat() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let before = register(s, &o, BUS, vec![zhang_san()]).await;
+        b.clock.advance(Duration::days(10));
+        let from = b.clock.now();
+        let repeat = register(s, &o, BUS, vec![zhang_san()]).await;
+        let duplicate = register(s, &o, BUS, vec![zhang_san()]).await;
+        let _plain = register(s, &o, NOISE, vec![caller("李四", "13900001111")]).await;
+        let link = |to, kind| NewLink {
+            linked_matter_id: to,
+            kind,
+            similarity: 1.0,
+        };
+        s.record_links(o.id, repeat, &[link(before, Link::Repeat)])
+            .await
+            .expect("links");
+        // The same petition received twice: a duplicate of one, even if it also repeats another.
+        s.record_links(
+            o.id,
+            duplicate,
+            &[link(repeat, Link::Duplicate), link(before, Link::Repeat)],
+        )
+        .await
+        .expect("links");
+        let to = from + Duration::days(30);
+        let counts = s.repeat_counts(o.id, from, to).await.expect("counts");
+        assert_eq!(
+            counts,
+            RepeatCounts {
+                registered: 3,
+                repeats: 1
+            },
+            "{}",
+            b.name
+        );
+        assert_eq!(counts.rate(), Some(1.0 / 3.0));
+        let empty = s
+            .repeat_counts(o.id, to, to + Duration::days(30))
+            .await
+            .expect("counts");
+        assert_eq!(empty.rate(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_safety_alert_reaches_the_petition_office_once() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let text = "问题拖了半年没人管，我要跳楼！";
+        let id = register(s, &o, text, vec![zhang_san()]).await;
+        let a = triage::assess(text);
+        assert!(a.alerts_supervisor(), "the built-in lexicon alerts on 跳楼");
+        let rid = s.raise_safety_alert(o.id, id, &a.alerts).await.expect("alert");
+        assert!(rid.is_some(), "{}", b.name);
+        assert_eq!(
+            s.raise_safety_alert(o.id, id, &a.alerts).await.expect("again"),
+            None
+        );
+
+        let every = ReminderFilter {
+            open_only: false,
+            limit: 100,
+        };
+        let seen = s.reminders(&o.supervisor, every).await.expect("reminders");
+        assert_eq!(seen.len(), 1, "{}: once", b.name);
+        assert_eq!(seen[0].kind, ReminderKind::SafetyAlert);
+        assert_eq!(seen[0].label_zh, "安全预警");
+        assert_eq!(
+            seen[0].unit_id,
+            Some(o.office.id),
+            "addressed to the petition office"
+        );
+        assert_eq!(seen[0].matter_id, id);
+        assert!(
+            s.reminders(&o.handler_b, every)
+                .await
+                .expect("reminders")
+                .is_empty()
+        );
+
+        let events: Vec<_> = s
+            .timeline(&o.supervisor, id)
+            .await
+            .expect("timeline")
+            .into_iter()
+            .filter(|e| e.kind == EventKind::SafetyAlert)
+            .collect();
+        assert_eq!(events.len(), 1, "{}", b.name);
+        assert_eq!(events[0].actor_kind, ActorKind::System);
+        assert_eq!(events[0].label_zh, "安全预警");
+        assert_eq!(events[0].data["alerts"][0]["category"], "self_harm");
+        assert!(s.verify_audit().await.expect("verify").broken.is_none());
+
+        let stored = s
+            .triage(&o.supervisor, id)
+            .await
+            .expect("triage")
+            .expect("assessed");
+        assert_eq!(
+            stored.assessment, a,
+            "{}: the assessment reads back as it was",
+            b.name
+        );
+        assert!(matches!(
+            s.triage(&o.handler_b, id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_lexicon_keeps_its_revisions() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        assert!(s.lexicon(o.id).await.expect("lexicon").is_none());
+        assert_eq!(s.lexicon_revision(o.id).await.expect("revision"), 0);
+        let mut lexicon = Lexicon::builtin();
+        let saved = s
+            .save_lexicon(o.id, o.admin.user_id, &lexicon)
+            .await
+            .expect("save");
+        assert_eq!(saved.revision, 1, "{}", b.name);
+        lexicon.entries.truncate(3);
+        b.clock.advance(Duration::minutes(5));
+        let saved = s
+            .save_lexicon(o.id, o.admin.user_id, &lexicon)
+            .await
+            .expect("save");
+        assert_eq!(saved.revision, 2);
+        let back = s.lexicon(o.id).await.expect("lexicon").expect("saved");
+        assert_eq!(back.lexicon, lexicon, "{}", b.name);
+        assert_eq!(back.revision, 2);
+        assert_eq!(back.updated_by, Some(o.admin.user_id));
+        assert_eq!(back.updated_at, b.clock.now());
+        assert_eq!(s.lexicon_revision(o.id).await.expect("revision"), 2);
+    }
+}
