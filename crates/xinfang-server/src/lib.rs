@@ -10,6 +10,7 @@ pub mod background;
 pub mod error;
 pub mod extract;
 pub mod input;
+pub mod intake;
 pub mod privacy;
 pub mod routing;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub models: Arc<routing::Models>,
     /// Segmenters of the organisations' user dictionaries, by dictionary fingerprint.
     pub segmenters: Arc<xinfang_nlp::segment::SegmenterCache>,
+    /// Triage and duplicate detection after each registration.
+    pub intake: Arc<intake::Intake>,
 }
 
 /// The largest JSON body accepted (413 beyond).
@@ -100,6 +103,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         xinfang_nlp::segment::warm_up();
+        xinfang_nlp::triage::warm_up();
         let listener = TcpListener::bind(config.bind).await?;
         let state = AppState {
             store,
@@ -108,6 +112,7 @@ impl Application {
             tokens: Arc::default(),
             models: Arc::default(),
             segmenters: Arc::new(xinfang_nlp::segment::SegmenterCache::new(4)),
+            intake: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self {

@@ -79,6 +79,7 @@ async fn register(
         StatusCode::OK
     } else {
         crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
+        st.intake.after_registration(st.store.as_ref(), org, &r).await;
         StatusCode::CREATED
     };
     Ok((status, Json(r.into())))

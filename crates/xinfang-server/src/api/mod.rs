@@ -10,6 +10,8 @@ pub mod analytics;
 pub mod dictionary;
 /// Health check and the landing page.
 pub mod health;
+/// A matter's links and triage; the organisation's triage lexicon.
+pub mod intake;
 /// Registering, listing, reading matters; timelines; reveals.
 pub mod matters;
 /// What petitioners do without an account: submit, track, rate.
@@ -56,4 +58,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routing::router())
         .merge(analytics::router())
         .merge(dictionary::router())
+        .merge(intake::router())
 }

@@ -69,6 +69,7 @@ async fn submit(
     let incoming = crate::routing::Incoming::of(&new);
     let r = st.store.register_matter(org, &Actor::Petitioner, new).await?;
     crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
+    st.intake.after_registration(st.store.as_ref(), org, &r).await;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 

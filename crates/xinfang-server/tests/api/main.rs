@@ -8,6 +8,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod intake;
 mod isolation;
 mod lifecycle;
 mod masking;

@@ -1,0 +1,220 @@
+//! Intake intelligence, run after a registration (staff or public; not on an idempotent
+//! replay): triage with the organisation's lexicon, a safety alert for the petition office at
+//! once when the text calls for one, and duplicate/repeat/joint detection against the shared
+//! band-key index (DESIGN.md section 6).
+//!
+//! Everything it learns is stored, so every app node agrees: the signature and band keys, the
+//! triage, the links, the alert (an audit event and a reminder). The compiled lexicon is cached
+//! per organisation under the lexicon's revision, which is read from the database on every run:
+//! a node never assesses with a lexicon another node has replaced.
+//!
+//! Decisions:
+//! - **Urgency is suggested, not set.** Urgency belongs to classification (分类), a lifecycle
+//!   transition a person makes with the machine's suggestion in front of them; intake has no
+//!   transition of its own and changing the matter behind the lifecycle's back would leave a
+//!   state change without its event. So triage's urgency is stored and shown
+//!   (`GET /api/v1/matters/{id}/triage`: `suggested_urgency`, `raise_urgency`), and what cannot
+//!   wait — safety and self-harm words — raises the alert at once instead.
+//! - **A failure never loses the registration.** The matter is committed before intake starts;
+//!   if intake fails (database busy, a corrupt stored lexicon) the error is logged and the
+//!   registration answered as usual. Every step is idempotent (records are replaced, the alert
+//!   is raised once per matter), so [`Intake::run`] can be run again for the matter later and
+//!   fills in what is missing.
+//! - The CPU work (assessment, MinHash signature) runs on the blocking pool.
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
+use xinfang_nlp::dedup::{self, Existing, Incoming, LinkRules, PetitionerKey, Signature};
+use xinfang_nlp::triage::{LexiconError, Triage};
+use xinfang_store::{IntakeRecord, NewLink, Registered, Store, StoreError};
+
+/// At most this many earlier matters are compared with a new one. Unrelated matters share a
+/// band key with under one in a thousand others, so a full list means the same text many times.
+pub const CANDIDATE_LIMIT: u32 = 200;
+
+/// The built-in lexicon, compiled once per process.
+static BUILTIN: LazyLock<Arc<Triage>> = LazyLock::new(|| Arc::new(Triage::builtin().clone()));
+
+/// Why intake did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored triage lexicon cannot be compiled: {0}")]
+    Lexicon(#[from] LexiconError),
+    #[error("intake work did not finish: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// What intake found for one matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// A safety alert was raised now (false also when it had been raised before).
+    pub alert_raised: bool,
+    /// Links recorded to earlier matters.
+    pub links: usize,
+}
+
+/// The intake step of a server process.
+pub struct Intake {
+    rules: LinkRules,
+    /// Per organisation: the lexicon revision and its compiled automaton.
+    compiled: Mutex<HashMap<OrganisationId, (i64, Arc<Triage>)>>,
+}
+
+impl Default for Intake {
+    fn default() -> Self {
+        Self::new(LinkRules::default())
+    }
+}
+
+fn key(p: &PetitionerId) -> PetitionerKey {
+    PetitionerKey(p.as_uuid().as_bytes().to_vec())
+}
+
+impl Intake {
+    pub fn new(rules: LinkRules) -> Self {
+        Self {
+            rules,
+            compiled: Mutex::default(),
+        }
+    }
+
+    /// The organisation's compiled lexicon and its revision (0: the built-in one).
+    pub async fn triage_for(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+    ) -> Result<(i64, Arc<Triage>), IntakeError> {
+        let revision = store.lexicon_revision(org).await?;
+        if revision == 0 {
+            return Ok((0, BUILTIN.clone()));
+        }
+        if let Some((r, t)) = self.compiled.lock().ok().and_then(|m| m.get(&org).cloned())
+            && r == revision
+        {
+            return Ok((r, t));
+        }
+        let Some(stored) = store.lexicon(org).await? else {
+            return Ok((0, BUILTIN.clone()));
+        };
+        let triage = Arc::new(tokio::task::spawn_blocking(move || Triage::new(stored.lexicon)).await??);
+        if let Ok(mut m) = self.compiled.lock() {
+            m.insert(org, (stored.revision, triage.clone()));
+        }
+        Ok((stored.revision, triage))
+    }
+
+    /// Runs intake for a registration, unless it was a replay of an earlier one. A failure is
+    /// logged, not returned: the matter is registered either way (see the module docs).
+    pub async fn after_registration(&self, store: &dyn Store, org: OrganisationId, r: &Registered) {
+        if r.replayed {
+            return;
+        }
+        if let Err(e) = self.run(store, org, r.id).await {
+            tracing::warn!(matter = %r.id, error = %e, "intake did not finish; the matter is registered and intake can be run again");
+        }
+    }
+
+    /// Triage, safety alert and duplicate/repeat links for one registered matter. Idempotent.
+    pub async fn run(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        id: PetitionId,
+    ) -> Result<Outcome, IntakeError> {
+        let subject = store.intake_subject(org, id).await?;
+        let (revision, triage) = self.triage_for(store, org).await?;
+        let text = format!("{}\n{}", subject.title, subject.content);
+        let (assessment, signature) =
+            tokio::task::spawn_blocking(move || (triage.assess(&text), dedup::signature(&text))).await?;
+        let band_keys = dedup::band_keys(&signature).to_vec();
+        let alerts = assessment.alerts.clone();
+        store
+            .record_intake(
+                org,
+                id,
+                IntakeRecord {
+                    signature_version: dedup::SIGNATURE_VERSION,
+                    signature: signature.to_bytes(),
+                    band_keys: band_keys.clone(),
+                    triage: assessment,
+                    lexicon_revision: revision,
+                },
+            )
+            .await?;
+        let mut outcome = Outcome::default();
+        if !alerts.is_empty() {
+            outcome.alert_raised = store.raise_safety_alert(org, id, &alerts).await?.is_some();
+        }
+        let candidates = store
+            .dedup_candidates(org, &band_keys, id, CANDIDATE_LIMIT)
+            .await?;
+        let links = self.classify(
+            &signature,
+            &subject.petitioners,
+            subject.registered_at,
+            &candidates,
+        );
+        store.record_links(org, id, &links).await?;
+        outcome.links = links.len();
+        Ok(outcome)
+    }
+
+    /// The links of a new matter to the candidates registered before it, strongest first.
+    fn classify(
+        &self,
+        signature: &Signature,
+        petitioners: &[PetitionerId],
+        at: DateTime<Utc>,
+        candidates: &[xinfang_store::DedupCandidate],
+    ) -> Vec<NewLink> {
+        let mine: Vec<PetitionerKey> = petitioners.iter().map(key).collect();
+        // Signatures of another version were computed with other constants: not comparable
+        // (they are recomputed, not guessed at).
+        let decoded: Vec<(
+            PetitionId,
+            Signature,
+            Vec<PetitionerKey>,
+            &xinfang_store::DedupCandidate,
+        )> = candidates
+            .iter()
+            .filter(|c| c.signature_version == dedup::SIGNATURE_VERSION && c.registered_at <= at)
+            .filter_map(|c| {
+                Signature::from_bytes(&c.signature)
+                    .ok()
+                    .map(|s| (c.matter_id, s, c.petitioners.iter().map(key).collect(), c))
+            })
+            .collect();
+        let incoming = Incoming {
+            signature,
+            petitioners: &mine,
+            at,
+        };
+        dedup::links(
+            &self.rules,
+            &incoming,
+            decoded.iter().map(|(id, sig, keys, c)| {
+                (
+                    *id,
+                    Existing {
+                        signature: sig,
+                        petitioners: keys,
+                        registered_at: c.registered_at,
+                        open: dedup::is_open(c.state),
+                        answered_at: c.answered_at,
+                    },
+                )
+            }),
+        )
+        .into_iter()
+        .map(|(id, l)| NewLink {
+            linked_matter_id: id,
+            kind: l.link,
+            similarity: l.similarity,
+        })
+        .collect()
+    }
+}
