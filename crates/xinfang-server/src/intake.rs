@@ -30,8 +30,8 @@ use xinfang_nlp::dedup::{self, Existing, Incoming, LinkRules, PetitionerKey, Sig
 use xinfang_nlp::triage::{LexiconError, Triage};
 use xinfang_store::{IntakeRecord, NewLink, Registered, Store, StoreError};
 
-/// At most this many earlier matters are compared with a new one. Unrelated matters share a
-/// band key with under one in a thousand others, so a full list means the same text many times.
+/// At most this many earlier matters sharing a band key are compared with a new one (only the
+/// similar ones are read in full).
 pub const CANDIDATE_LIMIT: u32 = 200;
 
 /// The built-in lexicon, compiled once per process.
@@ -150,7 +150,7 @@ impl Intake {
             outcome.alert_raised = store.raise_safety_alert(org, id, &alerts).await?.is_some();
         }
         let candidates = store
-            .dedup_candidates(org, &band_keys, id, CANDIDATE_LIMIT)
+            .dedup_candidates(org, &signature, self.rules.similar, id, CANDIDATE_LIMIT)
             .await?;
         let links = self.classify(
             &signature,

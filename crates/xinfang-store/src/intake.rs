@@ -7,6 +7,7 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use xinfang_core::matter::Urgency;
+use xinfang_nlp::dedup::{self, Signature};
 use xinfang_nlp::triage::{Alert, Assessment, Evidence, TypeSuggestion};
 
 /// The parts of an assessment that are not columns of `matter_triage`.
@@ -99,4 +100,15 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s}: {e}")))
+}
+
+/// The similarity of a stored signature to the probe, when it is comparable (same version)
+/// and at least `min`.
+pub(crate) fn similar(probe: &Signature, min: f32, version: i64, bytes: &[u8]) -> Option<f32> {
+    if version != i64::from(dedup::SIGNATURE_VERSION) {
+        return None;
+    }
+    let sig = Signature::from_bytes(bytes).ok()?;
+    let s = dedup::similarity(probe, &sig);
+    (s >= min).then_some(s)
 }

@@ -265,11 +265,14 @@ pub trait Store: Send + Sync + 'static {
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject>;
     /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run).
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
-    /// Matters of `org` other than `exclude` sharing a band key, at most `limit`.
+    /// Matters of `org` other than `exclude` that share a band key with `signature` (at most
+    /// `limit` of them are examined) and whose estimated similarity to it is at least
+    /// `min_similarity`. Only those are read in full: most band-key collisions are not similar.
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
-        band_keys: &[i64],
+        signature: &xinfang_nlp::dedup::Signature,
+        min_similarity: f32,
         exclude: PetitionId,
         limit: u32,
     ) -> Result<Vec<DedupCandidate>>;

@@ -618,6 +618,8 @@ pub struct DedupCandidate {
     pub matter_id: PetitionId,
     pub signature_version: u16,
     pub signature: Vec<u8>,
+    /// Estimated Jaccard similarity to the probe (`dedup::similarity`).
+    pub similarity: f32,
     /// Its petitioners; one person is one id (the store finds petitioners by the keyed hash of
     /// their phone or ID number), so equal ids mean the same person.
     pub petitioners: Vec<PetitionerId>,

@@ -51,9 +51,12 @@ async fn register(
     id
 }
 
-fn keys(text: &str) -> Vec<i64> {
-    dedup::band_keys(&dedup::signature(text)).to_vec()
+fn sig(text: &str) -> dedup::Signature {
+    dedup::signature(text)
 }
+
+/// The threshold from which intake considers two texts the same matter.
+const SIMILAR: f32 = 0.4;
 
 #[tokio::test]
 async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
@@ -66,7 +69,7 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         let again = register(s, &o, BUS, vec![caller("张三", PHONE)]).await;
 
         let found = s
-            .dedup_candidates(o.id, &keys(BUS), again, 50)
+            .dedup_candidates(o.id, &sig(BUS), SIMILAR, again, 50)
             .await
             .expect("candidates");
         let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
@@ -75,11 +78,12 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         assert_eq!(c.signature_version, dedup::SIGNATURE_VERSION);
         assert_eq!(c.signature, dedup::signature(BUS).to_bytes());
         assert_eq!(c.answered_at, None);
+        assert_eq!(c.similarity, 1.0, "the same text");
         let mine = s.intake_subject(o.id, again).await.expect("subject").petitioners;
         assert_eq!(c.petitioners, mine, "{}: one person, one petitioner id", b.name);
 
         let noise = s
-            .dedup_candidates(o.id, &keys(NOISE), other, 50)
+            .dedup_candidates(o.id, &sig(NOISE), SIMILAR, other, 50)
             .await
             .expect("candidates");
         assert!(noise.is_empty(), "{}: an unrelated text finds nothing", b.name);
@@ -88,17 +92,24 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         let o2 = Org::create(s, "另一集团", &format!("{}2", b.name)).await;
         let foreign = register(s, &o2, BUS, vec![zhang_san()]).await;
         let found = s
-            .dedup_candidates(o2.id, &keys(BUS), foreign, 50)
+            .dedup_candidates(o2.id, &sig(BUS), SIMILAR, foreign, 50)
             .await
             .expect("candidates");
         assert!(found.is_empty(), "{}: no matter of another organisation", b.name);
+
+        // Below the threshold a collision is not a candidate.
+        let strict = s
+            .dedup_candidates(o.id, &sig(BUS), 1.01, again, 50)
+            .await
+            .expect("candidates");
+        assert!(strict.is_empty(), "{}", b.name);
 
         // A re-run replaces the record instead of adding to it.
         s.record_intake(o.id, first, record_of(BUS))
             .await
             .expect("re-run");
         let found = s
-            .dedup_candidates(o.id, &keys(BUS), again, 50)
+            .dedup_candidates(o.id, &sig(BUS), SIMILAR, again, 50)
             .await
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);

@@ -15,6 +15,7 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
+use std::collections::HashMap;
 use uuid::Uuid;
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
@@ -138,38 +139,62 @@ pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: 
 pub(super) async fn candidates(
     s: &PgStore,
     org: OrganisationId,
-    keys: &[i64],
+    probe: &Signature,
+    min_similarity: f32,
     exclude: PetitionId,
     limit: u32,
 ) -> Result<Vec<DedupCandidate>> {
-    if keys.is_empty() || limit == 0 {
+    if limit == 0 {
         return Ok(Vec::new());
     }
+    // First the signatures of the matters sharing a key, verified here: most collisions are
+    // not similar, and only the similar ones are worth reading in full.
     let rows = sqlx::query(
-        "with c as (
+        "select s.matter_id, s.version, s.signature from matter_signatures s
+         where s.organisation_id = $1 and s.matter_id in (
              select distinct matter_id from matter_bands
              where organisation_id = $1 and band_key = any($2) and matter_id <> $3
-             limit $4
-         )
-         select m.id, m.state, m.registered_at, m.replied_at,
-             case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
-             s.version, s.signature,
-             (select array_agg(mp.petitioner_id) from matter_petitioners mp
-              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
-         from c
-         join matters m on m.organisation_id = $1 and m.id = c.matter_id
-         join matter_signatures s on s.organisation_id = m.organisation_id and s.matter_id = m.id",
+             limit $4)",
     )
     .bind(org.as_uuid())
-    .bind(keys)
+    .bind(dedup::band_keys(probe).to_vec())
     .bind(exclude.as_uuid())
     .bind(i64::from(limit))
     .fetch_all(&s.pool)
     .await?;
-    rows.iter().map(candidate).collect()
+    let mut similar: HashMap<Uuid, (i16, Vec<u8>, f32)> = HashMap::new();
+    for r in rows {
+        let (version, bytes): (i16, Vec<u8>) = (r.get("version"), r.get("signature"));
+        if let Some(sim) = crate::intake::similar(probe, min_similarity, i64::from(version), &bytes) {
+            similar.insert(r.get("matter_id"), (version, bytes, sim));
+        }
+    }
+    if similar.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = similar.keys().copied().collect();
+    let rows = sqlx::query(
+        "select m.id, m.state, m.registered_at, m.replied_at,
+             case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
+             (select array_agg(mp.petitioner_id) from matter_petitioners mp
+              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
+         from matters m where m.organisation_id = $1 and m.id = any($2)",
+    )
+    .bind(org.as_uuid())
+    .bind(&ids)
+    .fetch_all(&s.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let (version, bytes, sim) = similar
+                .remove(&r.get::<Uuid, _>("id"))
+                .ok_or_else(|| StoreError::Corrupt("candidate".into()))?;
+            candidate(r, version, bytes, sim)
+        })
+        .collect()
 }
 
-fn candidate(r: &PgRow) -> Result<DedupCandidate> {
+fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {
     let decided = r
         .get::<Option<&str>, _>("decided_at")
         .map(parse_rfc3339)
@@ -177,9 +202,10 @@ fn candidate(r: &PgRow) -> Result<DedupCandidate> {
     let replied: Option<DateTime<Utc>> = r.get("replied_at");
     Ok(DedupCandidate {
         matter_id: PetitionId::from_uuid(r.get("id")),
-        signature_version: u16::try_from(r.get::<i16, _>("version"))
+        signature_version: u16::try_from(version)
             .map_err(|_| StoreError::Corrupt("signature version".into()))?,
-        signature: r.get("signature"),
+        signature,
+        similarity,
         petitioners: r
             .get::<Option<Vec<Uuid>>, _>("petitioners")
             .unwrap_or_default()

@@ -837,11 +837,12 @@ impl Store for PgStore {
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
-        band_keys: &[i64],
+        signature: &xinfang_nlp::dedup::Signature,
+        min_similarity: f32,
         exclude: PetitionId,
         limit: u32,
     ) -> Result<Vec<DedupCandidate>> {
-        intake::candidates(self, org, band_keys, exclude, limit)
+        intake::candidates(self, org, signature, min_similarity, exclude, limit)
             .await
             .map_err(classify)
     }

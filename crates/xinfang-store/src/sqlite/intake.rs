@@ -15,6 +15,7 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
 use xinfang_core::ids::{OrganisationId, PetitionId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
 use xinfang_core::org::{Actor, StaffActor};
@@ -149,46 +150,68 @@ pub(super) async fn record(
 pub(super) async fn candidates(
     s: &SqliteStore,
     org: OrganisationId,
-    keys: &[i64],
+    probe: &Signature,
+    min_similarity: f32,
     exclude: PetitionId,
     limit: u32,
 ) -> Result<Vec<DedupCandidate>> {
-    if keys.is_empty() || limit == 0 {
+    if limit == 0 {
         return Ok(Vec::new());
     }
     let org_s = org.to_string();
+    // First the signatures of the matters sharing a key, verified here: most collisions are
+    // not similar, and only the similar ones are worth reading in full.
     let mut q = QueryBuilder::<Sqlite>::new(
-        "with c as (select distinct matter_id from matter_bands where organisation_id = ",
+        "select s.matter_id, s.version, s.signature from matter_signatures s where s.organisation_id = ",
     );
-    q.push_bind(&org_s).push(" and band_key in (");
+    q.push_bind(&org_s)
+        .push(" and s.matter_id in (select distinct matter_id from matter_bands where organisation_id = ")
+        .push_bind(&org_s)
+        .push(" and band_key in (");
     let mut sep = q.separated(", ");
-    for k in keys {
-        sep.push_bind(*k);
+    for k in dedup::band_keys(probe) {
+        sep.push_bind(k);
     }
     q.push(") and matter_id <> ")
         .push_bind(exclude.to_string())
         .push(" limit ")
         .push_bind(i64::from(limit))
-        .push(
-            ")
-             select m.id, m.state, m.registered_at, m.replied_at,
-                 case when m.state = 'not_accepted' then json_extract(m.body, '$.decided_at') end as decided_at,
-                 s.version, s.signature,
-                 (select group_concat(mp.petitioner_id) from matter_petitioners mp
-                  where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
-             from c
-             join matters m on m.organisation_id = ",
-        )
-        .push_bind(&org_s)
-        .push(
-            " and m.id = c.matter_id
-             join matter_signatures s on s.organisation_id = m.organisation_id and s.matter_id = m.id",
-        );
+        .push(")");
+    let mut similar: HashMap<String, (i64, Vec<u8>, f32)> = HashMap::new();
+    for r in q.build().fetch_all(&s.reader).await? {
+        let (version, bytes): (i64, Vec<u8>) = (r.get("version"), r.get("signature"));
+        if let Some(sim) = crate::intake::similar(probe, min_similarity, version, &bytes) {
+            similar.insert(r.get("matter_id"), (version, bytes, sim));
+        }
+    }
+    if similar.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "select m.id, m.state, m.registered_at, m.replied_at,
+             case when m.state = 'not_accepted' then json_extract(m.body, '$.decided_at') end as decided_at,
+             (select group_concat(mp.petitioner_id) from matter_petitioners mp
+              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
+         from matters m where m.organisation_id = ",
+    );
+    q.push_bind(&org_s).push(" and m.id in (");
+    let mut sep = q.separated(", ");
+    for id in similar.keys() {
+        sep.push_bind(id.clone());
+    }
+    q.push(")");
     let rows = q.build().fetch_all(&s.reader).await?;
-    rows.iter().map(candidate).collect()
+    rows.iter()
+        .map(|r| {
+            let (version, bytes, sim) = similar
+                .remove(r.get::<&str, _>("id"))
+                .ok_or_else(|| StoreError::Corrupt("candidate".into()))?;
+            candidate(r, version, bytes, sim)
+        })
+        .collect()
 }
 
-fn candidate(r: &SqliteRow) -> Result<DedupCandidate> {
+fn candidate(r: &SqliteRow, version: i64, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {
     let replied = r.get::<Option<&str>, _>("replied_at").map(parse_ts).transpose()?;
     let decided = r
         .get::<Option<&str>, _>("decided_at")
@@ -203,9 +226,10 @@ fn candidate(r: &SqliteRow) -> Result<DedupCandidate> {
         .collect::<Result<Vec<_>>>()?;
     Ok(DedupCandidate {
         matter_id: parse_id(r.get("id"))?,
-        signature_version: u16::try_from(r.get::<i64, _>("version"))
+        signature_version: u16::try_from(version)
             .map_err(|_| StoreError::Corrupt("signature version".into()))?,
-        signature: r.get("signature"),
+        signature,
+        similarity,
         petitioners,
         state: state(r.get("state"))?,
         registered_at: parse_ts(r.get("registered_at"))?,

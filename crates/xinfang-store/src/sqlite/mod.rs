@@ -599,11 +599,12 @@ impl Store for SqliteStore {
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
-        band_keys: &[i64],
+        signature: &xinfang_nlp::dedup::Signature,
+        min_similarity: f32,
         exclude: PetitionId,
         limit: u32,
     ) -> Result<Vec<DedupCandidate>> {
-        intake::candidates(self, org, band_keys, exclude, limit).await
+        intake::candidates(self, org, signature, min_similarity, exclude, limit).await
     }
     async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()> {
         intake::record_links(self, org, id, links).await
