@@ -12,6 +12,8 @@
 //! - **Daily deadline report** (`daily_deadline_report`, each morning at 07:00 Beijing time):
 //!   yesterday's registrations and replies, and per unit the open, due-soon, overdue and paused
 //!   matters, stored as a report every node can serve.
+//! - **Intake backfill** (`intake_backfill`, every `scan_every`): triage and duplicate links
+//!   for matters that have none (bulk-loaded, or an intake that failed), a batch per run.
 //! - **Model training** (`model_training`, nightly at 03:00 Beijing time): retrains the routing
 //!   model from the matters clerks classified when there is new material
 //!   ([`crate::routing::retrain_if_new`]).
@@ -31,6 +33,10 @@ pub const DAILY_REPORT: &str = "daily_deadline_report";
 pub const MODEL_TRAINING: &str = "model_training";
 /// The local hour of the nightly training.
 const TRAINING_HOUR: i64 = 3;
+/// The job that runs intake (triage, duplicate links) for matters that have none yet.
+pub const INTAKE_BACKFILL: &str = "intake_backfill";
+/// Matters the backfill takes per run.
+const BACKFILL_BATCH: u32 = 200;
 /// The kind of the daily report in the `reports` table.
 pub const DAILY_REPORT_KIND: &str = "daily_deadlines";
 /// The local hour of the daily report.
@@ -145,6 +151,28 @@ pub async fn write_daily_report(
         .await
 }
 
+/// Runs intake for up to a batch of matters without it, oldest first (so links point from the
+/// newer matter to the older one, as at registration). A matter that fails is logged and
+/// counted; it stays on the list for the next run. Answers (recorded, failed).
+pub async fn backfill_intake(
+    store: &dyn Store,
+    org: OrganisationId,
+    now: DateTime<Utc>,
+) -> Result<(u32, u32), StoreError> {
+    let intake = crate::intake::Intake::default();
+    let (mut done, mut failed) = (0, 0);
+    for id in store.matters_without_intake(org, BACKFILL_BATCH).await? {
+        match intake.backfill(store, org, id, now - Duration::days(1)).await {
+            Ok(_) => done += 1,
+            Err(e) => {
+                tracing::warn!(matter = %id, error = %e, "intake backfill failed");
+                failed += 1;
+            }
+        }
+    }
+    Ok((done, failed))
+}
+
 /// One pass: runs, for every organisation, the jobs this node wins.
 pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> Result<(), StoreError> {
     for org in store.organisations().await? {
@@ -191,6 +219,16 @@ pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> 
                 Err(e) => format!("error: {e}"),
             };
             store.finish_job(org.id, MODEL_TRAINING, &result).await?;
+        }
+        if store
+            .claim_job(org.id, INTAKE_BACKFILL, &cfg.node, now + every)
+            .await?
+        {
+            let result = match backfill_intake(store, org.id, now).await {
+                Ok((done, failed)) => format!("intake recorded for {done} matters, {failed} failed"),
+                Err(e) => format!("error: {e}"),
+            };
+            store.finish_job(org.id, INTAKE_BACKFILL, &result).await?;
         }
     }
     Ok(())

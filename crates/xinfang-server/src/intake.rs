@@ -125,6 +125,29 @@ impl Intake {
         org: OrganisationId,
         id: PetitionId,
     ) -> Result<Outcome, IntakeError> {
+        self.run_with(store, org, id, None).await
+    }
+
+    /// Intake for a matter registered earlier without it (bulk-loaded, or an intake that
+    /// failed): everything is recorded, but a safety alert is raised only for a matter
+    /// registered since `alerts_since` — a year-old letter is not an emergency to announce now.
+    pub async fn backfill(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        id: PetitionId,
+        alerts_since: DateTime<Utc>,
+    ) -> Result<Outcome, IntakeError> {
+        self.run_with(store, org, id, Some(alerts_since)).await
+    }
+
+    async fn run_with(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        id: PetitionId,
+        alerts_since: Option<DateTime<Utc>>,
+    ) -> Result<Outcome, IntakeError> {
         let subject = store.intake_subject(org, id).await?;
         let (revision, triage) = self.triage_for(store, org).await?;
         let text = format!("{}\n{}", subject.title, subject.content);
@@ -146,7 +169,7 @@ impl Intake {
             )
             .await?;
         let mut outcome = Outcome::default();
-        if !alerts.is_empty() {
+        if !alerts.is_empty() && alerts_since.is_none_or(|t| subject.registered_at >= t) {
             outcome.alert_raised = store.raise_safety_alert(org, id, &alerts).await?.is_some();
         }
         let candidates = store

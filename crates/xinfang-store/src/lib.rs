@@ -263,6 +263,9 @@ pub trait Store: Send + Sync + 'static {
     /// The text, petitioners and registration time of a matter, for intake (no viewer: intake
     /// runs for whoever registered it, including a petitioner on the website).
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject>;
+    /// Matters of `org` that have no intake record yet (bulk-loaded ones, or an intake that
+    /// failed), oldest registration first, at most `limit`: the backfill's work list.
+    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>>;
     /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run).
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
     /// Matters of `org` other than `exclude` that share a band key with `signature` (at most

@@ -248,3 +248,77 @@ async fn admins_edit_the_lexicon_and_bad_lines_save_nothing() {
     let r = put_lexicon(&app, s.get("clerk"), "application/json", json_body.to_string()).await;
     r.expect_error(403, "role_required", None);
 }
+
+/// A matter registered behind the server's back (as the bulk loader does): no intake ran.
+async fn register_without_intake(app: &TestApp, content: &str) -> String {
+    use xinfang_core::matter::{Channel, PetitionType, Urgency};
+    use xinfang_core::org::Actor;
+    use xinfang_core::petitioner::PhoneNumber;
+    use xinfang_core::text::{Content, PersonName, Title};
+    let m = xinfang_store::NewMatter {
+        channel: Channel::Letter,
+        external_id: None,
+        title: Title::parse("来信反映").expect("title"),
+        content: Content::parse(content).expect("content"),
+        location: None,
+        petition_type: Some(PetitionType::Appeal),
+        urgency: Urgency::Normal,
+        people_count: 1,
+        petitioners: vec![xinfang_store::NewPetitioner {
+            name: Some(PersonName::parse("王建国").expect("name")),
+            phone: Some(PhoneNumber::parse(PHONE).expect("phone")),
+            id_document: None,
+            address: None,
+        }],
+        received_at: None,
+        raw_payload: None,
+    };
+    app.store
+        .register_matter(app.org, &Actor::System, m)
+        .await
+        .expect("registered")
+        .id
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_backfill_gives_matters_without_intake_their_links_and_no_stale_alarm() {
+    let app = spawn_app().await;
+    let supervisor = app.login("supervisor").await;
+    let first = register_without_intake(&app, TAXI).await;
+    let alarming = register_without_intake(&app, "我在航站楼等了三天没人管，再不解决我就去跳楼。").await;
+    app.advance(Duration::days(3));
+    let second = register_without_intake(&app, TAXI_AGAIN).await;
+    let triage = |id: String| {
+        let (app, s) = (&app, &supervisor);
+        async move { app.get_as(s, &format!("/api/v1/matters/{id}/triage")).await }
+    };
+    triage(second.clone())
+        .await
+        .expect_error(404, "not_assessed", None);
+
+    let done = xinfang_server::background::backfill_intake(app.store.as_ref(), app.org, app.now())
+        .await
+        .expect("backfill");
+    assert_eq!(done, (3, 0));
+    let links = app
+        .get_as(&supervisor, &format!("/api/v1/matters/{second}/links"))
+        .await;
+    let links = links.expect(200).as_array().cloned().unwrap_or_default();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["matter_id"], first.as_str());
+    // The old letter's alert is recorded in its triage, but nobody is alarmed three days late.
+    let t = triage(alarming.clone()).await;
+    assert!(
+        t.expect(200)["alerts"].as_array().is_some_and(|a| !a.is_empty()),
+        "{}",
+        t.text
+    );
+    let reminders = app.get_as(&supervisor, "/api/v1/reminders").await;
+    assert_eq!(reminders.expect(200).as_array().map(Vec::len), Some(0));
+    // Nothing left to do.
+    let again = xinfang_server::background::backfill_intake(app.store.as_ref(), app.org, app.now())
+        .await
+        .expect("backfill");
+    assert_eq!(again, (0, 0));
+}

@@ -119,6 +119,7 @@ async fn a_deadline_crossing_is_one_event_and_one_reminder_with_two_nodes_scanni
     // The daily report: written once, by one of the two nodes, and both serve it.
     let report_job = finished_run(&b, &sup_b, "daily_deadline_report", 1).await;
     let training = finished_run(&a, &sup_a, "model_training", 1).await;
+    finished_run(&b, &sup_b, "intake_backfill", 1).await;
     assert_eq!(training["last_result"], "skipped: 0 labelled matters (need 30)");
     for (app, s) in [(&a, &sup_a), (&b, &sup_b)] {
         let reports = app.get_as(s, "/api/v1/reports").await;
@@ -146,6 +147,7 @@ async fn a_deadline_crossing_is_one_event_and_one_reminder_with_two_nodes_scanni
         vec![
             ("daily_deadline_report".to_string(), 1),
             ("deadline_scan".to_string(), 1),
+            ("intake_backfill".to_string(), 1),
             ("model_training".to_string(), 1)
         ],
         "each job ran once although both nodes tick every 20 ms while the clock stands"

@@ -481,3 +481,16 @@ pub(super) async fn save_lexicon(
     .await?;
     stored_lexicon(&row)
 }
+
+pub(super) async fn without_intake(s: &PgStore, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "select m.id from matters m where m.organisation_id = $1
+             and not exists (select 1 from matter_signatures g where g.organisation_id = m.organisation_id and g.matter_id = m.id)
+         order by m.registered_at, m.seq limit $2",
+    )
+    .bind(org.as_uuid())
+    .bind(i64::from(limit))
+    .fetch_all(&s.pool)
+    .await?;
+    Ok(ids.into_iter().map(PetitionId::from_uuid).collect())
+}

@@ -831,6 +831,9 @@ impl Store for PgStore {
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
         intake::subject(self, org, id).await.map_err(classify)
     }
+    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
+        intake::without_intake(self, org, limit).await.map_err(classify)
+    }
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await.map_err(classify)
     }

@@ -503,3 +503,20 @@ pub(super) async fn save_lexicon(
     .await?;
     stored_lexicon(&row)
 }
+
+pub(super) async fn without_intake(
+    s: &SqliteStore,
+    org: OrganisationId,
+    limit: u32,
+) -> Result<Vec<PetitionId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "select m.id from matters m where m.organisation_id = ?
+             and not exists (select 1 from matter_signatures g where g.organisation_id = m.organisation_id and g.matter_id = m.id)
+         order by m.registered_at, m.seq limit ?",
+    )
+    .bind(org.to_string())
+    .bind(i64::from(limit))
+    .fetch_all(&s.reader)
+    .await?;
+    ids.iter().map(|i| parse_id(i)).collect()
+}

@@ -593,6 +593,9 @@ impl Store for SqliteStore {
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
         intake::subject(self, org, id).await
     }
+    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
+        intake::without_intake(self, org, limit).await
+    }
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await
     }
