@@ -163,3 +163,18 @@ impl Crossing {
         })
     }
 }
+
+/// What `key_check` holds for `vault`'s key: a keyed hash of a constant, never the key.
+pub(crate) fn key_check_value(vault: &crate::Vault) -> String {
+    hex::encode(vault.mac("key-check", "xinfang"))
+}
+
+/// The refusal when the database was written with another key.
+pub(crate) fn wrong_key() -> crate::StoreError {
+    crate::StoreError::Invalid {
+        field: "key",
+        message:
+            "this database was written with another key: start every node with the key file of the database"
+                .into(),
+    }
+}

@@ -1850,3 +1850,23 @@ async fn a_new_years_holidays_are_added_to_the_calendar() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_node_with_another_key_refuses_to_open_the_database() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        o.register(s, bus_matter()).await;
+        // The right key opens it again (a second node with the copied key file).
+        let again = b.reopen_with_key(&b.key()).await.expect("the same key opens it");
+        assert_eq!(again.organisations().await.expect("organisations").len(), 1);
+        // Another key is refused before anything is written with it.
+        let other = xinfang_store::Vault::generate_key();
+        match b.reopen_with_key(&other).await {
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "key"),
+            Err(e) => panic!("expected the wrong-key refusal, got {e}"),
+            Ok(_) => panic!("a store opened with another key"),
+        }
+    }
+}

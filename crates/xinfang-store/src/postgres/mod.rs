@@ -169,6 +169,7 @@ impl PgStore {
             }
         }
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        check_key(&pool, &vault).await?;
         let schema: Option<String> = sqlx::query_scalar("select current_schema()")
             .fetch_one(&pool)
             .await?;
@@ -1078,4 +1079,41 @@ async fn verify_audit(pool: &PgPool, vault: &Vault) -> Result<ChainReport> {
         }
     }
     Ok(report)
+}
+
+/// Refuses a key other than the one the database was written with (every node must share
+/// it). A database from before the check learns its key now, after one of its ciphertexts
+/// proves the key right; two nodes doing so at once insert the same row.
+async fn check_key(pool: &PgPool, vault: &Vault) -> Result<()> {
+    let expected = crate::shared::key_check_value(vault);
+    let stored: Option<String> = sqlx::query_scalar("select mac from key_check where id = 1")
+        .fetch_optional(pool)
+        .await?;
+    match stored {
+        Some(mac) if mac == expected => Ok(()),
+        Some(_) => Err(crate::shared::wrong_key()),
+        None => {
+            let sample: Option<Vec<u8>> =
+                sqlx::query_scalar("select phone_enc from petitioners where phone_enc is not null limit 1")
+                    .fetch_optional(pool)
+                    .await?;
+            if let Some(c) = sample
+                && vault.decrypt(&c).is_err()
+            {
+                return Err(crate::shared::wrong_key());
+            }
+            sqlx::query("insert into key_check (id, mac) values (1, $1) on conflict do nothing")
+                .bind(&expected)
+                .execute(pool)
+                .await?;
+            let stored: String = sqlx::query_scalar("select mac from key_check where id = 1")
+                .fetch_one(pool)
+                .await?;
+            if stored == expected {
+                Ok(())
+            } else {
+                Err(crate::shared::wrong_key())
+            }
+        }
+    }
 }

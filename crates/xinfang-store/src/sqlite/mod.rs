@@ -105,6 +105,7 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        check_key(&writer, &vault).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
             .connect_with(connect.read_only(true))
@@ -782,4 +783,33 @@ async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
         }
     }
     Ok(report)
+}
+
+/// Refuses a key other than the one the database was written with. A database from before
+/// the check learns its key now, after one of its ciphertexts proves the key right.
+async fn check_key(pool: &SqlitePool, vault: &Vault) -> Result<()> {
+    let expected = crate::shared::key_check_value(vault);
+    let stored: Option<String> = sqlx::query_scalar("select mac from key_check where id = 1")
+        .fetch_optional(pool)
+        .await?;
+    match stored {
+        Some(mac) if mac == expected => Ok(()),
+        Some(_) => Err(crate::shared::wrong_key()),
+        None => {
+            let sample: Option<Vec<u8>> =
+                sqlx::query_scalar("select phone_enc from petitioners where phone_enc is not null limit 1")
+                    .fetch_optional(pool)
+                    .await?;
+            if let Some(c) = sample
+                && vault.decrypt(&c).is_err()
+            {
+                return Err(crate::shared::wrong_key());
+            }
+            sqlx::query("insert into key_check (id, mac) values (1, ?) on conflict do nothing")
+                .bind(&expected)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    }
 }

@@ -202,6 +202,32 @@ async fn open_sqlite(path: &Path, key: &str, clock: Arc<FixedClock>) -> Arc<dyn 
 }
 
 impl Backend {
+    /// Opens the same database again, as a second node would, with the key `key`.
+    pub async fn reopen_with_key(&self, key: &str) -> Result<Arc<dyn Store>, StoreError> {
+        let vault = Vault::from_base64(key).expect("a valid key");
+        match &self.engine {
+            Engine::Sqlite { path, .. } => SqliteStore::connect(
+                &format!("sqlite://{}", path.display()),
+                vault,
+                self.clock.clone(),
+                SqliteOptions::default(),
+            )
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn Store>),
+            Engine::Postgres { schema, .. } => schema
+                .store(vault, self.clock.clone())
+                .await
+                .map(|s| Arc::new(s) as Arc<dyn Store>),
+        }
+    }
+
+    /// The key the backend was created with.
+    pub fn key(&self) -> String {
+        match &self.engine {
+            Engine::Sqlite { key, .. } | Engine::Postgres { key, .. } => key.clone(),
+        }
+    }
+
     /// The store's key (what a bulk load encrypts and seals with).
     pub fn vault(&self) -> Vault {
         let key = match &self.engine {
