@@ -1081,9 +1081,10 @@ async fn verify_audit(pool: &PgPool, vault: &Vault) -> Result<ChainReport> {
     Ok(report)
 }
 
-/// Refuses a key other than the one the database was written with (every node must share
-/// it). A database from before the check learns its key now, after one of its ciphertexts
-/// proves the key right; two nodes doing so at once insert the same row.
+/// Refuses a key other than the one the database was written with (recorded with its first
+/// organisation; every node must share it). A database from before the check learns its key
+/// now, after one of its ciphertexts proves the key right; two nodes doing so at once insert
+/// the same row.
 async fn check_key(pool: &PgPool, vault: &Vault) -> Result<()> {
     let expected = crate::shared::key_check_value(vault);
     let stored: Option<String> = sqlx::query_scalar("select mac from key_check where id = 1")
@@ -1093,6 +1094,13 @@ async fn check_key(pool: &PgPool, vault: &Vault) -> Result<()> {
         Some(mac) if mac == expected => Ok(()),
         Some(_) => Err(crate::shared::wrong_key()),
         None => {
+            // An empty database takes the key of whoever writes its first organisation.
+            let has_data: Option<i64> = sqlx::query_scalar("select 1 from organisations limit 1")
+                .fetch_optional(pool)
+                .await?;
+            if has_data.is_none() {
+                return Ok(());
+            }
             let sample: Option<Vec<u8>> =
                 sqlx::query_scalar("select phone_enc from petitioners where phone_enc is not null limit 1")
                     .fetch_optional(pool)

@@ -32,6 +32,11 @@ pub(super) async fn create_organisation(s: &PgStore, name: &str) -> Result<Organ
     .await?;
     let rules = RuleSet::regulation_2022(RuleSetId::new());
     insert_rule_set(&mut tx, id, &rules, true, now).await?;
+    // The first data written fixes the database's key (see `check_key`).
+    sqlx::query("insert into key_check (id, mac) values (1, $1) on conflict do nothing")
+        .bind(crate::shared::key_check_value(&s.vault))
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -785,8 +785,9 @@ async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
     Ok(report)
 }
 
-/// Refuses a key other than the one the database was written with. A database from before
-/// the check learns its key now, after one of its ciphertexts proves the key right.
+/// Refuses a key other than the one the database was written with (recorded with its first
+/// organisation). A database from before the check learns its key now, after one of its
+/// ciphertexts proves the key right.
 async fn check_key(pool: &SqlitePool, vault: &Vault) -> Result<()> {
     let expected = crate::shared::key_check_value(vault);
     let stored: Option<String> = sqlx::query_scalar("select mac from key_check where id = 1")
@@ -796,6 +797,13 @@ async fn check_key(pool: &SqlitePool, vault: &Vault) -> Result<()> {
         Some(mac) if mac == expected => Ok(()),
         Some(_) => Err(crate::shared::wrong_key()),
         None => {
+            // An empty database takes the key of whoever writes its first organisation.
+            let has_data: Option<i64> = sqlx::query_scalar("select 1 from organisations limit 1")
+                .fetch_optional(pool)
+                .await?;
+            if has_data.is_none() {
+                return Ok(());
+            }
             let sample: Option<Vec<u8>> =
                 sqlx::query_scalar("select phone_enc from petitioners where phone_enc is not null limit 1")
                     .fetch_optional(pool)
