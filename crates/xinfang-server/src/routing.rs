@@ -85,10 +85,10 @@ impl Models {
     }
 }
 
-/// What intake knows about a new matter that routing needs.
+/// What routing reads of a matter about to be registered (taken before the store consumes
+/// the registration; the id comes with the answer).
 #[derive(Debug, Clone)]
 pub struct Incoming {
-    pub id: PetitionId,
     /// Title and content.
     pub text: String,
     pub location: Option<String>,
@@ -96,18 +96,12 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// What routing reads of a matter about to be registered (its id comes after).
     pub fn of(m: &xinfang_store::NewMatter) -> Self {
         Self {
-            id: PetitionId::from_uuid(uuid::Uuid::nil()),
             text: format!("{} {}", m.title.as_str(), m.content.as_str()),
             location: m.location.clone(),
             channel: m.channel,
         }
-    }
-
-    pub fn with_id(self, id: PetitionId) -> Self {
-        Self { id, ..self }
     }
 }
 
@@ -116,6 +110,7 @@ impl Incoming {
 pub async fn suggest(
     st: &AppState,
     org: OrganisationId,
+    id: PetitionId,
     m: Incoming,
 ) -> Result<Option<MatterSuggestion>, RoutingError> {
     let Some((version, model)) = st.models.active(st, org).await? else {
@@ -143,7 +138,7 @@ pub async fn suggest(
         None => None,
     };
     let suggestion = MatterSuggestion {
-        matter_id: m.id,
+        matter_id: id,
         model_version: version,
         prediction: serde_json::to_value(&prediction).unwrap_or(serde_json::Value::Null),
         top_category_id: top_category,
@@ -158,9 +153,8 @@ pub async fn suggest(
 
 /// [`suggest`] after a registration: a failure is logged, never returned (the matter stays
 /// registered and goes to a clerk without a suggestion).
-pub async fn after_registration(st: &AppState, org: OrganisationId, m: Incoming) {
-    let id = m.id;
-    if let Err(e) = suggest(st, org, m).await {
+pub async fn after_registration(st: &AppState, org: OrganisationId, id: PetitionId, m: Incoming) {
+    if let Err(e) = suggest(st, org, id, m).await {
         tracing::warn!(matter = %id, error = %e, "no routing suggestion");
     }
 }

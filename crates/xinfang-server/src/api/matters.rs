@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use xinfang_core::clock::start_of_local_day;
 use xinfang_core::deadline::DeadlineStatus;
-use xinfang_core::ids::{PetitionId, PetitionerId};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
 use xinfang_core::matter::{Channel, PetitionType, State as MatterState};
 use xinfang_core::org::Actor;
 use xinfang_store::{EventRecord, MatterFilter, MatterSummary, MatterView, Page, RevealedPetitioner};
@@ -61,6 +61,22 @@ impl From<xinfang_store::Registered> for Registered {
     }
 }
 
+/// What follows every new registration, from staff or from the public (not a replayed work
+/// order): the routing suggestion, then intake (triage, safety alert, duplicate links). Both
+/// log their failures and never undo the registration.
+pub(crate) async fn after_registration(
+    st: &AppState,
+    org: OrganisationId,
+    r: &xinfang_store::Registered,
+    incoming: crate::routing::Incoming,
+) {
+    if r.replayed {
+        return;
+    }
+    crate::routing::after_registration(st, org, r.id, incoming).await;
+    st.intake.after_registration(st.store.as_ref(), org, r).await;
+}
+
 /// Registers a matter (登记): staff registration of walk-in, phone and letter matters, and
 /// integrations (12345 work orders) with their external id. Idempotent per channel + external id.
 #[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatterInput,
@@ -78,8 +94,7 @@ async fn register(
     let status = if r.replayed {
         StatusCode::OK
     } else {
-        crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
-        st.intake.after_registration(st.store.as_ref(), org, &r).await;
+        after_registration(&st, org, &r, incoming).await;
         StatusCode::CREATED
     };
     Ok((status, Json(r.into())))

@@ -68,8 +68,7 @@ async fn submit(
         .ok_or_else(ApiError::not_found)?;
     let incoming = crate::routing::Incoming::of(&new);
     let r = st.store.register_matter(org, &Actor::Petitioner, new).await?;
-    crate::routing::after_registration(&st, org, incoming.with_id(r.id)).await;
-    st.intake.after_registration(st.store.as_ref(), org, &r).await;
+    crate::api::matters::after_registration(&st, org, &r, incoming).await;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
