@@ -18,6 +18,7 @@
 //!   model from the matters clerks classified when there is new material
 //!   ([`crate::routing::retrain_if_new`]).
 
+use crate::intake::Intake;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use std::sync::Arc;
@@ -156,10 +157,10 @@ pub async fn write_daily_report(
 /// counted; it stays on the list for the next run. Answers (recorded, failed).
 pub async fn backfill_intake(
     store: &dyn Store,
+    intake: &Intake,
     org: OrganisationId,
     now: DateTime<Utc>,
 ) -> Result<(u32, u32), StoreError> {
-    let intake = crate::intake::Intake::default();
     let (mut done, mut failed) = (0, 0);
     for id in store.matters_without_intake(org, BACKFILL_BATCH).await? {
         match intake.backfill(store, org, id, now - Duration::days(1)).await {
@@ -174,7 +175,12 @@ pub async fn backfill_intake(
 }
 
 /// One pass: runs, for every organisation, the jobs this node wins.
-pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> Result<(), StoreError> {
+pub async fn run_due(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    cfg: &Background,
+    intake: &Intake,
+) -> Result<(), StoreError> {
     for org in store.organisations().await? {
         let now = clock.now();
         let every = Duration::from_std(cfg.scan_every).unwrap_or(Duration::minutes(1));
@@ -224,7 +230,7 @@ pub async fn run_due(store: &dyn Store, clock: &dyn Clock, cfg: &Background) -> 
             .claim_job(org.id, INTAKE_BACKFILL, &cfg.node, now + every)
             .await?
         {
-            let result = match backfill_intake(store, org.id, now).await {
+            let result = match backfill_intake(store, intake, org.id, now).await {
                 Ok((done, failed)) => format!("intake recorded for {done} matters, {failed} failed"),
                 Err(e) => format!("error: {e}"),
             };
@@ -240,6 +246,7 @@ pub async fn run(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     cfg: Background,
+    intake: Arc<Intake>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(cfg.scan_every.max(std::time::Duration::from_millis(10)));
@@ -253,7 +260,7 @@ pub async fn run(
         if *shutdown.borrow() {
             break;
         }
-        match run_due(store.as_ref(), clock.as_ref(), &cfg).await {
+        match run_due(store.as_ref(), clock.as_ref(), &cfg, &intake).await {
             Ok(()) => {
                 if failing {
                     tracing::info!(node = %cfg.node, "background work resumed");

@@ -142,6 +142,7 @@ impl Application {
                 self.state.store.clone(),
                 self.state.clock.clone(),
                 cfg,
+                self.state.intake.clone(),
                 stopped,
             ))
         });

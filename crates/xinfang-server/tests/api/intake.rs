@@ -297,7 +297,8 @@ async fn the_backfill_gives_matters_without_intake_their_links_and_no_stale_alar
         .await
         .expect_error(404, "not_assessed", None);
 
-    let done = xinfang_server::background::backfill_intake(app.store.as_ref(), app.org, app.now())
+    let intake = xinfang_server::intake::Intake::default();
+    let done = xinfang_server::background::backfill_intake(app.store.as_ref(), &intake, app.org, app.now())
         .await
         .expect("backfill");
     assert_eq!(done, (3, 0));
@@ -317,7 +318,7 @@ async fn the_backfill_gives_matters_without_intake_their_links_and_no_stale_alar
     let reminders = app.get_as(&supervisor, "/api/v1/reminders").await;
     assert_eq!(reminders.expect(200).as_array().map(Vec::len), Some(0));
     // Nothing left to do.
-    let again = xinfang_server::background::backfill_intake(app.store.as_ref(), app.org, app.now())
+    let again = xinfang_server::background::backfill_intake(app.store.as_ref(), &intake, app.org, app.now())
         .await
         .expect("backfill");
     assert_eq!(again, (0, 0));
