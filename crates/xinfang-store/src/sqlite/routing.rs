@@ -12,6 +12,14 @@ use xinfang_core::matter::{Channel, State};
 use xinfang_core::org::StaffActor;
 use xinfang_core::routing::{Route, RoutingRule};
 
+/// A foreign-key violation as the field that named nothing in the organisation.
+fn reference(err: sqlx::Error, field: &'static str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::InvalidReference { field },
+        _ => StoreError::from(err),
+    }
+}
+
 /// A model row; `judged`/`confirmed` come from the suggestions of that version whose matter a
 /// person has classified since.
 const MODEL_COLUMNS: &str = "select v.version, v.created_at, v.trained_by, v.training_size, v.active, v.info,
@@ -151,12 +159,7 @@ pub(super) async fn add_training_examples(
         .bind(&now)
         .execute(&mut *tx)
         .await
-        .map_err(|err| match &err {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                StoreError::InvalidReference { field: "category" }
-            }
-            _ => StoreError::from(err),
-        })?;
+        .map_err(|err| reference(err, "category"))?;
     }
     tx.commit().await?;
     Ok(examples.len())
@@ -255,12 +258,7 @@ pub(super) async fn save_routing_config(
         .bind(i64::from(r.priority))
         .execute(&mut *tx)
         .await
-        .map_err(|err| match &err {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                StoreError::InvalidReference { field: "rules" }
-            }
-            _ => StoreError::from(err),
-        })?;
+        .map_err(|err| reference(err, "rules"))?;
     }
     tx.commit().await?;
     routing_config(s, org).await
