@@ -49,6 +49,16 @@ pub enum Actor {
     System,
 }
 
+impl Actor {
+    /// The staff member acting, if it is one.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::Staff(s) => Some(s.user_id),
+            Actor::Petitioner | Actor::System => None,
+        }
+    }
+}
+
 /// A signed-in staff member with every grant they hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffActor {

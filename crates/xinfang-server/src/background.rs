@@ -153,8 +153,9 @@ pub async fn write_daily_report(
 }
 
 /// Runs intake for up to a batch of matters without it, oldest first (so links point from the
-/// newer matter to the older one, as at registration). A matter that fails is logged and
-/// counted; it stays on the list for the next run. Answers (recorded, failed).
+/// newer matter to the older one, as at registration). A matter that fails is logged, counted
+/// and set aside for a while ([`Store::record_intake_failure`]: longer after each failure), so
+/// matters that keep failing cannot hold up the ones behind them. Answers (recorded, failed).
 pub async fn backfill_intake(
     store: &dyn Store,
     intake: &Intake,
@@ -162,11 +163,12 @@ pub async fn backfill_intake(
     now: DateTime<Utc>,
 ) -> Result<(u32, u32), StoreError> {
     let (mut done, mut failed) = (0, 0);
-    for id in store.matters_without_intake(org, BACKFILL_BATCH).await? {
+    for id in store.matters_without_intake(org, now, BACKFILL_BATCH).await? {
         match intake.backfill(store, org, id, now - Duration::days(1)).await {
             Ok(_) => done += 1,
             Err(e) => {
-                tracing::warn!(matter = %id, error = %e, "intake backfill failed");
+                let attempts = store.record_intake_failure(org, id, &e.to_string(), now).await?;
+                tracing::warn!(matter = %id, error = %e, attempts, "intake backfill failed; the matter is retried later");
                 failed += 1;
             }
         }

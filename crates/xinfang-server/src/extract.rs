@@ -14,7 +14,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
-use xinfang_core::org::{Role, StaffActor};
+use xinfang_core::org::{Actor, Role, StaffActor};
 use xinfang_store::audit::token_hash;
 
 /// The name of the session cookie.
@@ -25,6 +25,11 @@ pub const SESSION_COOKIE: &str = "xinfang_session";
 pub struct CurrentUser(pub StaffActor);
 
 impl CurrentUser {
+    /// The user as the actor of what they do (the audit records who).
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.0.clone())
+    }
+
     /// Refuses with 403 unless the user holds one of `roles` (in any unit).
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if self.0.has_any_role(roles) {

@@ -19,8 +19,9 @@
 use crate::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId, UserId};
+use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId};
 use xinfang_core::matter::Channel;
+use xinfang_core::org::Actor;
 use xinfang_core::routing::{decide, route};
 use xinfang_nlp::{Classifier, Example, TrainConfig};
 use xinfang_store::{MatterSuggestion, NewModel, Store, StoreError, StoredModel, TrainingExample};
@@ -161,19 +162,15 @@ pub async fn after_registration(st: &AppState, org: OrganisationId, id: Petition
 
 /// Trains on the organisation's labelled matters and imports and stores the model as the next
 /// version, made active.
-pub async fn train(
-    store: &dyn Store,
-    org: OrganisationId,
-    trained_by: Option<UserId>,
-) -> Result<StoredModel, RoutingError> {
+pub async fn train(store: &dyn Store, org: OrganisationId, by: &Actor) -> Result<StoredModel, RoutingError> {
     let examples = store.training_examples(org, MAX_EXAMPLES).await?;
-    train_on(store, org, trained_by, examples).await
+    train_on(store, org, by, examples).await
 }
 
 async fn train_on(
     store: &dyn Store,
     org: OrganisationId,
-    trained_by: Option<UserId>,
+    by: &Actor,
     examples: Vec<TrainingExample>,
 ) -> Result<StoredModel, RoutingError> {
     let rows: Vec<Example> = examples
@@ -192,8 +189,9 @@ async fn train_on(
     let stored = store
         .save_model(
             org,
+            by,
             NewModel {
-                trained_by,
+                trained_by: by.user_id(),
                 training_size: u32::try_from(n).unwrap_or(u32::MAX),
                 info,
                 body,
@@ -222,7 +220,7 @@ pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<St
     {
         return Ok("skipped: nothing new since the active model".into());
     }
-    let stored = train_on(store, org, None, examples).await?;
+    let stored = train_on(store, org, &Actor::System, examples).await?;
     Ok(format!(
         "model version {} trained on {} examples",
         stored.version, stored.training_size

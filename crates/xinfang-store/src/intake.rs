@@ -10,6 +10,25 @@ use xinfang_core::matter::Urgency;
 use xinfang_nlp::dedup::{self, Signature};
 use xinfang_nlp::triage::{Alert, Assessment, Evidence, TypeSuggestion};
 
+/// How long the backfill leaves a matter alone after its `attempts`-th failure in a row.
+pub(crate) fn retry_delay(attempts: u32) -> chrono::Duration {
+    let minutes = 5i64 << attempts.saturating_sub(1).min(10);
+    chrono::Duration::minutes(minutes.min(24 * 60))
+}
+
+/// A foreign-key violation on a matter's row as the matter not being there.
+pub(crate) fn missing_matter(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+        _ => StoreError::from(e),
+    }
+}
+
+/// An error as stored: its first 500 characters.
+pub(crate) fn error_text(error: &str) -> String {
+    error.chars().take(500).collect()
+}
+
 /// The parts of an assessment that are not columns of `matter_triage`.
 #[derive(Serialize, Deserialize)]
 struct EvidenceDoc {
@@ -111,4 +130,19 @@ pub(crate) fn similar(probe: &Signature, min: f32, version: i64, bytes: &[u8]) -
     let sig = Signature::from_bytes(bytes).ok()?;
     let s = dedup::similarity(probe, &sig);
     (s >= min).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+    use chrono::Duration;
+
+    #[test]
+    fn failures_wait_longer_each_time_up_to_a_day() {
+        assert_eq!(retry_delay(1), Duration::minutes(5));
+        assert_eq!(retry_delay(2), Duration::minutes(10));
+        assert_eq!(retry_delay(5), Duration::minutes(80));
+        assert_eq!(retry_delay(9), Duration::hours(24));
+        assert_eq!(retry_delay(u32::MAX), Duration::hours(24));
+    }
 }

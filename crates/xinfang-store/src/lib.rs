@@ -21,6 +21,7 @@ pub mod bulk;
 mod intake;
 pub mod model;
 pub mod postgres;
+pub mod settings;
 mod shared;
 pub mod sqlite;
 pub mod vault;
@@ -210,7 +211,7 @@ pub trait Store: Send + Sync + 'static {
     // ---- the routing model ----------------------------------------------------------------
     /// Stores a model as the organisation's next version (1, 2, …) and returns it; with
     /// `activate`, it replaces the active one in the same transaction.
-    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel>;
+    async fn save_model(&self, org: OrganisationId, by: &Actor, model: NewModel) -> Result<StoredModel>;
     /// Every version, newest first, with how its suggestions fared.
     async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>>;
     /// The active version and its weights.
@@ -218,12 +219,13 @@ pub trait Store: Send + Sync + 'static {
     /// The active version alone (a cheap check whether a cached model is still current).
     async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>>;
     /// Makes `version` the active model (a rollback, or a roll forward again).
-    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel>;
+    async fn activate_model(&self, org: OrganisationId, by: &Actor, version: u32) -> Result<StoredModel>;
     /// Adds labelled examples (an admin's import); `InvalidReference` for a category not in the
     /// organisation, in which case none is added.
     async fn add_training_examples(
         &self,
         org: OrganisationId,
+        by: &Actor,
         examples: Vec<TrainingExample>,
     ) -> Result<usize>;
     /// What to train on: the imported examples and every matter a person has classified (its
@@ -232,7 +234,12 @@ pub trait Store: Send + Sync + 'static {
     async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig>;
     /// Replaces the routing table and threshold; `InvalidReference` for a category or unit
     /// not in the organisation.
-    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig>;
+    async fn save_routing_config(
+        &self,
+        org: OrganisationId,
+        by: &Actor,
+        config: RoutingConfig,
+    ) -> Result<RoutingConfig>;
     /// Records the suggestion made for a matter at intake (the first one stays).
     async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()>;
     async fn suggestion(&self, viewer: &StaffActor, id: PetitionId) -> Result<Option<MatterSuggestion>>;
@@ -247,7 +254,7 @@ pub trait Store: Send + Sync + 'static {
     /// The organisation's user dictionary as the admin wrote it (empty when none).
     async fn user_dictionary(&self, org: OrganisationId) -> Result<String>;
     /// Replaces the user dictionary (the caller has parsed it).
-    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()>;
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: &Actor) -> Result<()>;
 
     // ---- analytics ------------------------------------------------------------------------
     /// The matters `viewer` may see registered in `[from, to)`, newest first, at most `limit`.
@@ -264,9 +271,25 @@ pub trait Store: Send + Sync + 'static {
     /// runs for whoever registered it, including a petitioner on the website).
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject>;
     /// Matters of `org` that have no intake record yet (bulk-loaded ones, or an intake that
-    /// failed), oldest registration first, at most `limit`: the backfill's work list.
-    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>>;
-    /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run).
+    /// failed), oldest registration first, at most `limit`: the backfill's work list. A matter
+    /// whose intake failed waits until its retry time ([`Store::record_intake_failure`]).
+    async fn matters_without_intake(
+        &self,
+        org: OrganisationId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PetitionId>>;
+    /// Records that intake failed for a matter and sets it aside: the n-th failure in a row
+    /// waits 5 minutes × 2ⁿ⁻¹ (at most a day) before the backfill tries again. Answers n.
+    async fn record_intake_failure(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32>;
+    /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run),
+    /// and forgets its failures.
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
     /// Matters of `org` other than `exclude` that share a band key with `signature` (at most
     /// `limit` of them are examined) and whose estimated similarity to it is at least
@@ -308,9 +331,11 @@ pub trait Store: Send + Sync + 'static {
     async fn save_lexicon(
         &self,
         org: OrganisationId,
-        by: UserId,
+        by: &Actor,
         lexicon: &xinfang_nlp::triage::Lexicon,
     ) -> Result<StoredLexicon>;
+    /// The organisation's configuration changes ([`settings`]), newest first, at most `limit`.
+    async fn settings_history(&self, org: OrganisationId, limit: u32) -> Result<Vec<EventRecord>>;
 
     // ---- audit and operations -----------------------------------------------------------
     /// Walks every organisation's event chain and reports the first broken link.

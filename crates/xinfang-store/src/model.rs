@@ -265,6 +265,8 @@ pub enum EventKind {
     DeadlineOverdue,
     /// Intake found safety or self-harm words (安全预警).
     SafetyAlert,
+    /// An admin changed the organisation's configuration (no matter; [`crate::settings`]).
+    SettingsChanged,
 }
 
 impl Serialize for EventKind {
@@ -282,6 +284,7 @@ impl EventKind {
             Self::DeadlineDueSoon => "deadline_due_soon",
             Self::DeadlineOverdue => "deadline_overdue",
             Self::SafetyAlert => "safety_alert",
+            Self::SettingsChanged => "settings_changed",
         }
     }
 
@@ -291,6 +294,7 @@ impl EventKind {
             "deadline_due_soon" => Some(Self::DeadlineDueSoon),
             "deadline_overdue" => Some(Self::DeadlineOverdue),
             "safety_alert" => Some(Self::SafetyAlert),
+            "settings_changed" => Some(Self::SettingsChanged),
             _ => Transition::parse(s).map(Self::Transition),
         }
     }
@@ -302,6 +306,7 @@ impl EventKind {
             Self::DeadlineDueSoon => "办理期限临期提醒",
             Self::DeadlineOverdue => "超期提醒",
             Self::SafetyAlert => "安全预警",
+            Self::SettingsChanged => "配置变更",
         }
     }
 }

@@ -10,6 +10,7 @@ use suite::*;
 use xinfang_core::clock::Clock;
 use xinfang_core::ids::PetitionId;
 use xinfang_core::matter::{Channel, PetitionType};
+use xinfang_core::org::Actor;
 use xinfang_nlp::dedup::{self, Link};
 use xinfang_nlp::triage::{self, Lexicon};
 use xinfang_store::{
@@ -291,14 +292,14 @@ async fn the_lexicon_keeps_its_revisions() {
         assert_eq!(s.lexicon_revision(o.id).await.expect("revision"), 0);
         let mut lexicon = Lexicon::builtin();
         let saved = s
-            .save_lexicon(o.id, o.admin.user_id, &lexicon)
+            .save_lexicon(o.id, &Actor::Staff(o.admin.clone()), &lexicon)
             .await
             .expect("save");
         assert_eq!(saved.revision, 1, "{}", b.name);
         lexicon.entries.truncate(3);
         b.clock.advance(Duration::minutes(5));
         let saved = s
-            .save_lexicon(o.id, o.admin.user_id, &lexicon)
+            .save_lexicon(o.id, &Actor::Staff(o.admin.clone()), &lexicon)
             .await
             .expect("save");
         assert_eq!(saved.revision, 2);
@@ -308,5 +309,95 @@ async fn the_lexicon_keeps_its_revisions() {
         assert_eq!(back.updated_by, Some(o.admin.user_id));
         assert_eq!(back.updated_at, b.clock.now());
         assert_eq!(s.lexicon_revision(o.id).await.expect("revision"), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_matter_whose_intake_fails_is_set_aside_and_does_not_block_the_others() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let bare = |content: &'static str| {
+            let o = &o;
+            async move {
+                o.register(
+                    s,
+                    matter(
+                        Channel::Phone,
+                        PetitionType::Appeal,
+                        "夜间大巴",
+                        content,
+                        vec![zhang_san()],
+                    ),
+                )
+                .await
+                .id
+            }
+        };
+        let first = bare(BUS).await;
+        b.clock.advance(Duration::minutes(1));
+        let second = bare(NOISE).await;
+        let now = || b.clock.now();
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 1).await.expect("list"),
+            [first]
+        );
+
+        // The oldest fails: the next run takes the one behind it.
+        assert_eq!(
+            s.record_intake_failure(o.id, first, "signature: bad text", now())
+                .await
+                .expect("fail"),
+            1
+        );
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 1).await.expect("list"),
+            [second],
+            "{}",
+            b.name
+        );
+        // Five minutes later it is tried again; a second failure waits ten.
+        b.clock.advance(Duration::minutes(5));
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 1).await.expect("list"),
+            [first]
+        );
+        assert_eq!(
+            s.record_intake_failure(o.id, first, "again", now())
+                .await
+                .expect("fail"),
+            2
+        );
+        b.clock.advance(Duration::minutes(9));
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 5).await.expect("list"),
+            [second]
+        );
+        b.clock.advance(Duration::minutes(1));
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 5).await.expect("list"),
+            [first, second]
+        );
+
+        // Once recorded, the failures are forgotten and the matter is off the list.
+        s.record_intake(o.id, first, record_of(BUS))
+            .await
+            .expect("record");
+        assert_eq!(
+            s.matters_without_intake(o.id, now(), 5).await.expect("list"),
+            [second]
+        );
+        assert_eq!(
+            s.record_intake_failure(o.id, first, "a later re-run failed", now())
+                .await
+                .expect("fail"),
+            1,
+            "{}: counting starts again",
+            b.name
+        );
+        assert!(matches!(
+            s.record_intake_failure(o.id, PetitionId::new(), "x", now()).await,
+            Err(StoreError::NotFound)
+        ));
     }
 }

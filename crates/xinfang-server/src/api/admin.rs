@@ -2,12 +2,13 @@
 //! time-limit rule sets (versioned), the holiday calendar, and API tokens.
 //!
 //! Reading is open to every signed-in user (the console needs unit and category names); writing
-//! is for admins, except that any user may create an API token for themselves.
+//! is for admins, except that any user may create an API token for themselves. The history of
+//! configuration changes (`GET /api/v1/settings/history`) is for those who oversee the office.
 
 use crate::AppState;
 use crate::auth;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, CurrentUser};
+use crate::extract::{ApiJson, ApiQuery, CurrentUser};
 use crate::input::parse_enum;
 use axum::Json;
 use axum::extract::State;
@@ -31,6 +32,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rule_sets, create_rule_set))
         .routes(routes!(get_calendar, add_calendar))
         .routes(routes!(create_token))
+        .routes(routes!(settings_history))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    /// How many changes, newest first (1–500, default 100).
+    limit: Option<u32>,
+}
+
+/// The audit trail of the organisation's configuration (配置变更): every change of the user
+/// dictionary, the triage lexicon, the routing rules, the training material and the active
+/// model, with who made it and what changed, newest first (admins, supervisors, leaders).
+#[utoipa::path(get, path = "/api/v1/settings/history", tag = "admin", params(HistoryParams),
+    responses((status = 200, description = "settings_changed events: seq, actor_name, occurred_at, data {setting, label_zh, …}"),
+        (status = 403, body = crate::error::ErrorBody)))]
+async fn settings_history(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<HistoryParams>,
+) -> Result<Json<Vec<xinfang_store::EventRecord>>, ApiError> {
+    user.require(&[Role::Admin, Role::Supervisor, Role::Leader])?;
+    let limit = crate::input::limit(p.limit, 100, 500)?;
+    Ok(Json(
+        st.store.settings_history(user.0.organisation_id, limit).await?,
+    ))
 }
 
 fn admin(user: &CurrentUser) -> Result<(), ApiError> {

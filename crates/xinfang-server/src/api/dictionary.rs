@@ -90,7 +90,7 @@ async fn put_dictionary(
         )
     })?;
     st.store
-        .save_user_dictionary(user.0.organisation_id, &text, user.0.user_id)
+        .save_user_dictionary(user.0.organisation_id, &text, &user.actor())
         .await?;
     Ok(Json(DictionaryView {
         text,

@@ -256,7 +256,7 @@ async fn put_lexicon(
         .map_err(|e| invalid_lexicon(vec![bad_line(e)]))?;
     let s = st
         .store
-        .save_lexicon(user.0.organisation_id, user.0.user_id, &lexicon)
+        .save_lexicon(user.0.organisation_id, &user.actor(), &lexicon)
         .await?;
     Ok(Json(LexiconView {
         source: "organisation",

@@ -75,7 +75,7 @@ async fn train_model(
     user: CurrentUser,
 ) -> Result<(StatusCode, Json<StoredModel>), ApiError> {
     user.require(&[Role::Admin])?;
-    let model = routing::train(st.store.as_ref(), user.0.organisation_id, Some(user.0.user_id)).await?;
+    let model = routing::train(st.store.as_ref(), user.0.organisation_id, &user.actor()).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 
@@ -90,7 +90,9 @@ async fn activate_model(
     user.require(&[Role::Admin])?;
     let version: u32 = version.parse().map_err(|_| ApiError::not_found())?;
     Ok(Json(
-        st.store.activate_model(user.0.organisation_id, version).await?,
+        st.store
+            .activate_model(user.0.organisation_id, &user.actor(), version)
+            .await?,
     ))
 }
 
@@ -178,7 +180,7 @@ async fn import_examples(
             ),
         ));
     }
-    let n = st.store.add_training_examples(org, good).await?;
+    let n = st.store.add_training_examples(org, &user.actor(), good).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "imported": n }))))
 }
 
@@ -274,7 +276,11 @@ async fn put_routing(
     }
     Ok(Json(
         st.store
-            .save_routing_config(user.0.organisation_id, RoutingConfig { threshold, rules })
+            .save_routing_config(
+                user.0.organisation_id,
+                &user.actor(),
+                RoutingConfig { threshold, rules },
+            )
             .await?,
     ))
 }

@@ -132,6 +132,20 @@ async fn an_admin_edits_the_user_dictionary_and_a_bad_file_saves_nothing() {
         .await
         .expect_error(403, "role_required", None);
 
+    // The saved change is in the configuration history; the refused ones are not.
+    let history = app.get_as(s.get("supervisor"), "/api/v1/settings/history").await;
+    let history = history.expect(200);
+    let entries = history.as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{history}");
+    assert_eq!(entries[0]["kind"], "settings_changed");
+    assert_eq!(entries[0]["data"]["setting"], "user_dictionary");
+    assert_eq!(entries[0]["data"]["added_count"], 3);
+    assert_eq!(entries[0]["actor_kind"], "staff");
+    assert!(entries[0]["actor_name"].is_string());
+    app.get_as(s.get("handler"), "/api/v1/settings/history")
+        .await
+        .expect_error(403, "role_required", None);
+
     // Hotspots segment with it (and still find nothing in an empty window).
     let r = app.get_as(s.get("analyst"), "/api/v1/hotspots").await;
     assert_eq!(r.expect(200)["hotspots"].as_array().map(Vec::len), Some(0));

@@ -163,6 +163,36 @@ async fn the_same_phone_again_is_linked_to_the_first_matter() {
         .expect("linked to the answered matter");
     assert_eq!(first_link["kind"], "repeat");
     assert_eq!(first_link["label_zh"], "重复信访");
+
+    // The repeat rate counts the third matter only: the second was the same petition twice.
+    let day = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&xinfang_core::clock::china_offset())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (from, to) = (day(app.now() - Duration::days(24)), day(app.now()));
+    let path = format!("/api/v1/metrics/repeat-rate?from={from}&to={to}");
+    let r = app.get_as(s.get("analyst"), &path).await;
+    let r = r.expect(200);
+    assert_eq!(r["label_zh"], "重复信访率");
+    assert_eq!(r["current"]["registered"], 3, "{r}");
+    assert_eq!(r["current"]["repeats"], 1);
+    assert!((r["current"]["rate"]["value"].as_f64().unwrap_or(0.0) - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(r["previous_month"]["registered"], 0);
+    assert!(r["mom"].is_null(), "no change from nothing: {r}");
+    // Only the third day counted: no repeat yet.
+    let first_days = format!(
+        "/api/v1/metrics/repeat-rate?from={from}&to={}",
+        day(app.now() - Duration::days(21))
+    );
+    let r = app.get_as(s.get("leader"), &first_days).await;
+    assert_eq!(r.expect(200)["current"]["repeats"], 0);
+    app.get_as(s.get("handler"), &path)
+        .await
+        .expect_error(403, "role_required", None);
+    app.get_as(s.get("analyst"), "/api/v1/metrics/repeat-rate?from=2026-13-01")
+        .await
+        .expect_error(422, "invalid_date", Some("from"));
 }
 
 #[tokio::test]

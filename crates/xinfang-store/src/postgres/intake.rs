@@ -8,9 +8,10 @@
 //! that lock the "already raised?" check and the insert cannot interleave with another node's.
 
 use super::matters::push_scope;
-use super::{NewEvent, PgStore, Writer, micros};
+use super::{NewEvent, PgStore, Writer, audit_setting, micros};
 use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links, triage_columns};
 use crate::model::*;
+use crate::settings::Setting;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -58,6 +59,11 @@ pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: 
     let now = micros(s.now());
     let t = triage_columns(&r.triage)?;
     let mut tx = s.pool.begin().await?;
+    sqlx::query("delete from intake_failures where organisation_id = $1 and matter_id = $2")
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
     let old: Option<(i16, Vec<u8>)> = sqlx::query_as(
         "select version, signature from matter_signatures where organisation_id = $1 and matter_id = $2
          for update",
@@ -462,35 +468,95 @@ pub(super) async fn lexicon_revision(s: &PgStore, org: OrganisationId) -> Result
 pub(super) async fn save_lexicon(
     s: &PgStore,
     org: OrganisationId,
-    by: UserId,
+    by: &Actor,
     lexicon: &Lexicon,
 ) -> Result<StoredLexicon> {
     let body = serde_json::to_value(lexicon).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?;
-    // The upsert's row lock orders two nodes' saves: each gets its own revision.
-    let row = sqlx::query(
-        "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values ($1, $2, 1, $3, $4)
-         on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by
-         returning body, revision, updated_at, updated_by",
-    )
-    .bind(org.as_uuid())
-    .bind(body)
-    .bind(micros(s.now()))
-    .bind(by.as_uuid())
-    .fetch_one(&s.pool)
-    .await?;
-    stored_lexicon(&row)
+    let mut w = Writer::begin(s).await?;
+    let work = async {
+        // The chain lock orders two nodes' saves: each gets its own revision and event.
+        w.lock(org).await?;
+        let before: Option<serde_json::Value> =
+            sqlx::query_scalar("select body from lexicons where organisation_id = $1")
+                .bind(org.as_uuid())
+                .fetch_optional(w.conn())
+                .await?;
+        // A lexicon never saved is the built-in one: that is what the first save replaces.
+        let before = match before {
+            Some(b) => serde_json::from_value(b).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?,
+            None => Lexicon::builtin(),
+        };
+        let row = sqlx::query(
+            "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values ($1, $2, 1, $3, $4)
+             on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by
+             returning body, revision, updated_at, updated_by",
+        )
+        .bind(org.as_uuid())
+        .bind(body)
+        .bind(micros(s.now()))
+        .bind(by.user_id().map(|u| u.as_uuid()))
+        .fetch_one(w.conn())
+        .await?;
+        let saved = stored_lexicon(&row)?;
+        let details = crate::settings::lexicon_details(&before, lexicon, saved.revision);
+        audit_setting(&mut w, s, org, by, Setting::TriageLexicon, details).await?;
+        Ok(saved)
+    }
+    .await;
+    w.finish(work).await
 }
 
-pub(super) async fn without_intake(s: &PgStore, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
+pub(super) async fn without_intake(
+    s: &PgStore,
+    org: OrganisationId,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<PetitionId>> {
     let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
         "select m.id from matters m where m.organisation_id = $1
              and not exists (select 1 from matter_signatures g where g.organisation_id = m.organisation_id and g.matter_id = m.id)
-         order by m.registered_at, m.seq limit $2",
+             and not exists (select 1 from intake_failures f where f.organisation_id = m.organisation_id
+                 and f.matter_id = m.id and f.retry_at > $2)
+         order by m.registered_at, m.seq limit $3",
     )
     .bind(org.as_uuid())
+    .bind(micros(now))
     .bind(i64::from(limit))
     .fetch_all(&s.pool)
     .await?;
     Ok(ids.into_iter().map(PetitionId::from_uuid).collect())
+}
+
+pub(super) async fn record_failure(
+    s: &PgStore,
+    org: OrganisationId,
+    id: PetitionId,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let mut tx = s.pool.begin().await?;
+    let attempts: i32 = sqlx::query_scalar(
+        "insert into intake_failures (organisation_id, matter_id, attempts, last_error, failed_at, retry_at)
+         values ($1, $2, 1, $3, $4, $4)
+         on conflict (organisation_id, matter_id) do update set attempts = intake_failures.attempts + 1,
+             last_error = excluded.last_error, failed_at = excluded.failed_at
+         returning attempts",
+    )
+    .bind(org.as_uuid())
+    .bind(id.as_uuid())
+    .bind(crate::intake::error_text(error))
+    .bind(micros(now))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::intake::missing_matter)?;
+    let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    sqlx::query("update intake_failures set retry_at = $1 where organisation_id = $2 and matter_id = $3")
+        .bind(micros(now + crate::intake::retry_delay(attempts)))
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(attempts)
 }

@@ -668,6 +668,25 @@ async fn events_of(conn: &mut PgConnection, org: OrganisationId, id: PetitionId)
     rows.iter().map(event_record).collect()
 }
 
+/// Organisation events without a matter (configuration changes), newest first.
+pub(super) async fn settings_history(
+    s: &PgStore,
+    org: OrganisationId,
+    limit: u32,
+) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "select seq, kind, actor_kind, actor_user_id, actor_name, occurred_at, recorded_at, reason, before_state,
+             after_state, data
+         from events where organisation_id = $1 and matter_id is null and kind = $2 order by seq desc limit $3",
+    )
+    .bind(org.as_uuid())
+    .bind(EventKind::SettingsChanged.code())
+    .bind(i64::from(limit))
+    .fetch_all(&s.pool)
+    .await?;
+    rows.iter().map(event_record).collect()
+}
+
 pub(super) async fn timeline(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<Vec<EventRecord>> {
     let mut conn = s.pool.acquire().await?;
     let (m, _) = load_scoped(&mut conn, &viewer.scope(), id, false).await?;

@@ -369,6 +369,34 @@ pub(crate) struct NewEvent<'a> {
     pub data: serde_json::Value,
 }
 
+/// Appends the `settings_changed` event of a configuration change in `w`'s transaction.
+pub(crate) async fn audit_setting(
+    w: &mut Writer,
+    s: &PgStore,
+    org: OrganisationId,
+    by: &Actor,
+    setting: crate::settings::Setting,
+    details: serde_json::Value,
+) -> Result<i64> {
+    let now = s.now();
+    w.append(
+        &s.vault,
+        NewEvent {
+            organisation_id: org,
+            matter_id: None,
+            kind: EventKind::SettingsChanged.code(),
+            actor: by,
+            occurred_at: now,
+            recorded_at: now,
+            reason: None,
+            before_state: None,
+            after_state: None,
+            data: crate::settings::event_data(setting, details),
+        },
+    )
+    .await
+}
+
 /// A write transaction that may append audit events.
 ///
 /// [`Writer::lock`] takes an organisation's chain-head row lock; a writer takes it first thing
@@ -753,8 +781,8 @@ impl Store for PgStore {
     async fn rate_limit_clear(&self, key: &str) -> Result<()> {
         background::rate_limit_clear(self, key).await.map_err(classify)
     }
-    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel> {
-        routing::save_model(self, org, model).await.map_err(classify)
+    async fn save_model(&self, org: OrganisationId, by: &Actor, model: NewModel) -> Result<StoredModel> {
+        routing::save_model(self, org, by, model).await.map_err(classify)
     }
     async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>> {
         routing::models(self, org).await.map_err(classify)
@@ -765,17 +793,18 @@ impl Store for PgStore {
     async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>> {
         routing::active_model_version(self, org).await.map_err(classify)
     }
-    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
-        routing::activate_model(self, org, version)
+    async fn activate_model(&self, org: OrganisationId, by: &Actor, version: u32) -> Result<StoredModel> {
+        routing::activate_model(self, org, by, version)
             .await
             .map_err(classify)
     }
     async fn add_training_examples(
         &self,
         org: OrganisationId,
+        by: &Actor,
         examples: Vec<TrainingExample>,
     ) -> Result<usize> {
-        routing::add_training_examples(self, org, examples)
+        routing::add_training_examples(self, org, by, examples)
             .await
             .map_err(classify)
     }
@@ -787,8 +816,13 @@ impl Store for PgStore {
     async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig> {
         routing::routing_config(self, org).await.map_err(classify)
     }
-    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig> {
-        routing::save_routing_config(self, org, config)
+    async fn save_routing_config(
+        &self,
+        org: OrganisationId,
+        by: &Actor,
+        config: RoutingConfig,
+    ) -> Result<RoutingConfig> {
+        routing::save_routing_config(self, org, by, config)
             .await
             .map_err(classify)
     }
@@ -813,7 +847,7 @@ impl Store for PgStore {
     async fn user_dictionary(&self, org: OrganisationId) -> Result<String> {
         routing::user_dictionary(self, org).await.map_err(classify)
     }
-    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()> {
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: &Actor) -> Result<()> {
         routing::save_user_dictionary(self, org, text, by)
             .await
             .map_err(classify)
@@ -832,8 +866,26 @@ impl Store for PgStore {
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
         intake::subject(self, org, id).await.map_err(classify)
     }
-    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
-        intake::without_intake(self, org, limit).await.map_err(classify)
+    async fn matters_without_intake(
+        &self,
+        org: OrganisationId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PetitionId>> {
+        intake::without_intake(self, org, now, limit)
+            .await
+            .map_err(classify)
+    }
+    async fn record_intake_failure(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        intake::record_failure(self, org, id, error, now)
+            .await
+            .map_err(classify)
     }
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await.map_err(classify)
@@ -886,10 +938,15 @@ impl Store for PgStore {
     async fn save_lexicon(
         &self,
         org: OrganisationId,
-        by: UserId,
+        by: &Actor,
         lexicon: &xinfang_nlp::triage::Lexicon,
     ) -> Result<StoredLexicon> {
         intake::save_lexicon(self, org, by, lexicon)
+            .await
+            .map_err(classify)
+    }
+    async fn settings_history(&self, org: OrganisationId, limit: u32) -> Result<Vec<EventRecord>> {
+        matters::settings_history(self, org, limit)
             .await
             .map_err(classify)
     }

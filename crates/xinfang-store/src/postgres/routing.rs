@@ -1,35 +1,21 @@
 //! The routing model on PostgreSQL: model versions (one active), imported training examples,
 //! the routing table and threshold, and the suggestion recorded for each matter. The same
-//! meaning as `sqlite/routing.rs`; transactions that fail are rolled back at once so no row
-//! lock outlives the request.
+//! meaning as `sqlite/routing.rs`. Every change of the configuration takes the organisation's
+//! chain lock and records its `settings_changed` event (see `crate::settings`); transactions
+//! that fail are rolled back at once so no row lock outlives the request.
 
 use super::matters::{SUMMARY_COLUMNS, push_scope, summary};
-use super::{PgStore, micros};
+use super::{PgStore, Writer, audit_setting, micros};
 use crate::model::*;
+use crate::settings::Setting;
 use crate::{Result, StoreError};
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId, UnitId, UserId};
 use xinfang_core::matter::{Channel, State};
-use xinfang_core::org::StaffActor;
+use xinfang_core::org::{Actor, StaffActor};
 use xinfang_core::routing::{Route, RoutingRule};
-
-/// Commits after `work` succeeded, rolls back at once when it failed.
-async fn finish<T>(tx: Transaction<'static, Postgres>, work: Result<T>) -> Result<T> {
-    match work {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            if let Err(rb) = tx.rollback().await {
-                tracing::warn!(error = %rb, "rollback failed; the connection is dropped");
-            }
-            Err(e)
-        }
-    }
-}
 
 fn reference(err: sqlx::Error, field: &'static str) -> StoreError {
     match &err {
@@ -70,22 +56,24 @@ async fn model_row(s: &PgStore, org: OrganisationId, version: u32) -> Result<Sto
     stored_model(&row)
 }
 
-pub(super) async fn save_model(s: &PgStore, org: OrganisationId, m: NewModel) -> Result<StoredModel> {
-    let mut tx = s.pool.begin().await?;
+pub(super) async fn save_model(
+    s: &PgStore,
+    org: OrganisationId,
+    by: &Actor,
+    m: NewModel,
+) -> Result<StoredModel> {
+    let mut w = Writer::begin(s).await?;
     let work = async {
-        // Serialises version numbers between nodes training at the same time.
-        sqlx::query("select 1 from organisations where id = $1 for update")
-            .bind(org.as_uuid())
-            .execute(&mut *tx)
-            .await?;
+        // The chain lock also serialises version numbers between nodes training at once.
+        w.lock(org).await?;
         let next: i32 = sqlx::query_scalar("select coalesce(max(version), 0) + 1 from models where organisation_id = $1")
             .bind(org.as_uuid())
-            .fetch_one(&mut *tx)
+            .fetch_one(w.conn())
             .await?;
         if m.activate {
             sqlx::query("update models set active = false where organisation_id = $1 and active")
                 .bind(org.as_uuid())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
         sqlx::query(
@@ -100,12 +88,14 @@ pub(super) async fn save_model(s: &PgStore, org: OrganisationId, m: NewModel) ->
         .bind(m.info.to_string())
         .bind(&m.body)
         .bind(m.activate)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
+        let details = crate::settings::model_trained(i64::from(next), &m);
+        audit_setting(&mut w, s, org, by, Setting::ModelTrained, details).await?;
         Ok::<_, StoreError>(next)
     }
     .await;
-    let next = finish(tx, work).await?;
+    let next = w.finish(work).await?;
     model_row(s, org, next as u32).await
 }
 
@@ -135,43 +125,58 @@ pub(super) async fn active_model_version(s: &PgStore, org: OrganisationId) -> Re
     Ok(v.map(|v| v as u32))
 }
 
-pub(super) async fn activate_model(s: &PgStore, org: OrganisationId, version: u32) -> Result<StoredModel> {
-    let mut tx = s.pool.begin().await?;
+pub(super) async fn activate_model(
+    s: &PgStore,
+    org: OrganisationId,
+    by: &Actor,
+    version: u32,
+) -> Result<StoredModel> {
+    let mut w = Writer::begin(s).await?;
     let work = async {
+        w.lock(org).await?;
         let exists: Option<i32> =
-            sqlx::query_scalar("select 1 from models where organisation_id = $1 and version = $2 for update")
+            sqlx::query_scalar("select 1 from models where organisation_id = $1 and version = $2")
                 .bind(org.as_uuid())
                 .bind(version as i32)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(w.conn())
                 .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
+        let before: Option<i32> =
+            sqlx::query_scalar("select version from models where organisation_id = $1 and active")
+                .bind(org.as_uuid())
+                .fetch_optional(w.conn())
+                .await?;
         // Two statements, so the unique "one active" index never sees two at once.
         sqlx::query("update models set active = false where organisation_id = $1 and active")
             .bind(org.as_uuid())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         sqlx::query("update models set active = true where organisation_id = $1 and version = $2")
             .bind(org.as_uuid())
             .bind(version as i32)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
+        let details = serde_json::json!({ "version": version, "version_before": before });
+        audit_setting(&mut w, s, org, by, Setting::ModelActivated, details).await?;
         Ok(())
     }
     .await;
-    finish(tx, work).await?;
+    w.finish(work).await?;
     model_row(s, org, version).await
 }
 
 pub(super) async fn add_training_examples(
     s: &PgStore,
     org: OrganisationId,
+    by: &Actor,
     examples: Vec<TrainingExample>,
 ) -> Result<usize> {
-    let mut tx = s.pool.begin().await?;
+    let mut w = Writer::begin(s).await?;
     let now = micros(s.now());
     let work = async {
+        w.lock(org).await?;
         for e in &examples {
             sqlx::query(
                 "insert into training_examples (organisation_id, id, text, category_id, source, created_at)
@@ -182,14 +187,16 @@ pub(super) async fn add_training_examples(
             .bind(&e.text)
             .bind(e.category_id.as_uuid())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(|err| reference(err, "category"))?;
         }
+        let details = serde_json::json!({ "added": examples.len() });
+        audit_setting(&mut w, s, org, by, Setting::TrainingExamples, details).await?;
         Ok(examples.len())
     }
     .await;
-    finish(tx, work).await
+    w.finish(work).await
 }
 
 pub(super) async fn training_examples(
@@ -219,17 +226,22 @@ pub(super) async fn training_examples(
 }
 
 pub(super) async fn routing_config(s: &PgStore, org: OrganisationId) -> Result<RoutingConfig> {
+    config_in(&mut *s.pool.acquire().await?, org).await
+}
+
+/// The routing configuration as `conn` sees it (inside a writer: what is about to change).
+async fn config_in(conn: &mut sqlx::PgConnection, org: OrganisationId) -> Result<RoutingConfig> {
     let threshold: Option<f32> =
         sqlx::query_scalar("select threshold from routing_settings where organisation_id = $1")
             .bind(org.as_uuid())
-            .fetch_optional(&s.pool)
+            .fetch_optional(&mut *conn)
             .await?;
     let rows = sqlx::query(
         "select category_id, unit_id, location_contains, channel, priority from routing_rules
          where organisation_id = $1 order by position",
     )
     .bind(org.as_uuid())
-    .fetch_all(&s.pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(RoutingConfig {
         threshold: threshold.unwrap_or(RoutingConfig::DEFAULT_THRESHOLD),
@@ -249,10 +261,13 @@ pub(super) async fn routing_config(s: &PgStore, org: OrganisationId) -> Result<R
 pub(super) async fn save_routing_config(
     s: &PgStore,
     org: OrganisationId,
+    by: &Actor,
     c: RoutingConfig,
 ) -> Result<RoutingConfig> {
-    let mut tx = s.pool.begin().await?;
+    let mut w = Writer::begin(s).await?;
     let work = async {
+        w.lock(org).await?;
+        let before = config_in(w.conn(), org).await?;
         sqlx::query(
             "insert into routing_settings (organisation_id, threshold, updated_at) values ($1, $2, $3)
              on conflict (organisation_id) do update set threshold = excluded.threshold, updated_at = excluded.updated_at",
@@ -260,11 +275,11 @@ pub(super) async fn save_routing_config(
         .bind(org.as_uuid())
         .bind(c.threshold)
         .bind(micros(s.now()))
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
         sqlx::query("delete from routing_rules where organisation_id = $1")
             .bind(org.as_uuid())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         for (i, r) in c.rules.iter().enumerate() {
             sqlx::query(
@@ -278,14 +293,16 @@ pub(super) async fn save_routing_config(
             .bind(&r.location_contains)
             .bind(r.channel.map(Channel::code))
             .bind(r.priority)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(|err| reference(err, "rules"))?;
         }
+        let details = crate::settings::routing_details(&before, &c);
+        audit_setting(&mut w, s, org, by, Setting::Routing, details).await?;
         Ok(())
     }
     .await;
-    finish(tx, work).await?;
+    w.finish(work).await?;
     routing_config(s, org).await
 }
 
@@ -397,18 +414,35 @@ pub(super) async fn save_user_dictionary(
     s: &PgStore,
     org: OrganisationId,
     text: &str,
-    by: UserId,
+    by: &Actor,
 ) -> Result<()> {
-    sqlx::query(
-        "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values ($1, $2, $3, $4)
-         on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
-             updated_by = excluded.updated_by",
-    )
-    .bind(org.as_uuid())
-    .bind(text)
-    .bind(micros(s.now()))
-    .bind(by.as_uuid())
-    .execute(&s.pool)
-    .await?;
-    Ok(())
+    let mut w = Writer::begin(s).await?;
+    let work = async {
+        w.lock(org).await?;
+        let before: Option<String> =
+            sqlx::query_scalar("select body from user_dictionaries where organisation_id = $1")
+                .bind(org.as_uuid())
+                .fetch_optional(w.conn())
+                .await?;
+        let (old, new) = (
+            crate::settings::dictionary_words(before.as_deref().unwrap_or("")),
+            crate::settings::dictionary_words(text),
+        );
+        let details = crate::settings::diff(old.iter().map(String::as_str), new.iter().map(String::as_str));
+        sqlx::query(
+            "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values ($1, $2, $3, $4)
+             on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
+                 updated_by = excluded.updated_by",
+        )
+        .bind(org.as_uuid())
+        .bind(text)
+        .bind(micros(s.now()))
+        .bind(by.user_id().map(|u| u.as_uuid()))
+        .execute(w.conn())
+        .await?;
+        audit_setting(&mut w, s, org, by, Setting::UserDictionary, details).await?;
+        Ok(())
+    }
+    .await;
+    w.finish(work).await
 }

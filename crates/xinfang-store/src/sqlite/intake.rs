@@ -8,9 +8,10 @@
 //! single writer connection.
 
 use super::matters::push_scope;
-use super::{NewEvent, SqliteStore, Writer, parse_id, parse_ts, ts};
+use super::{NewEvent, SqliteStore, Writer, audit_setting, parse_id, parse_ts, ts};
 use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links, triage_columns};
 use crate::model::*;
+use crate::settings::Setting;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -71,6 +72,11 @@ pub(super) async fn record(
     let now = ts(s.now());
     let t = triage_columns(&r.triage)?;
     let mut tx = s.writer.begin().await?;
+    sqlx::query("delete from intake_failures where organisation_id = ? and matter_id = ?")
+        .bind(&org_s)
+        .bind(&id_s)
+        .execute(&mut *tx)
+        .await?;
     let old: Option<(i64, Vec<u8>)> = sqlx::query_as(
         "select version, signature from matter_signatures where organisation_id = ? and matter_id = ?",
     )
@@ -485,10 +491,20 @@ pub(super) async fn lexicon_revision(s: &SqliteStore, org: OrganisationId) -> Re
 pub(super) async fn save_lexicon(
     s: &SqliteStore,
     org: OrganisationId,
-    by: UserId,
+    by: &Actor,
     lexicon: &Lexicon,
 ) -> Result<StoredLexicon> {
     let body = serde_json::to_string(lexicon).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?;
+    let mut w = Writer::begin(s).await?;
+    let before: Option<String> = sqlx::query_scalar("select body from lexicons where organisation_id = ?")
+        .bind(org.to_string())
+        .fetch_optional(w.conn())
+        .await?;
+    // A lexicon never saved is the built-in one: that is what the first save replaces.
+    let before = match before {
+        Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?,
+        None => xinfang_nlp::triage::Lexicon::builtin(),
+    };
     let row = sqlx::query(
         "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values (?, ?, 1, ?, ?)
          on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
@@ -498,25 +514,67 @@ pub(super) async fn save_lexicon(
     .bind(org.to_string())
     .bind(body)
     .bind(ts(s.now()))
-    .bind(by.to_string())
-    .fetch_one(&s.writer)
+    .bind(by.user_id().map(|u| u.to_string()))
+    .fetch_one(w.conn())
     .await?;
-    stored_lexicon(&row)
+    let saved = stored_lexicon(&row)?;
+    let details = crate::settings::lexicon_details(&before, lexicon, saved.revision);
+    audit_setting(&mut w, s, org, by, Setting::TriageLexicon, details).await?;
+    w.commit().await?;
+    Ok(saved)
 }
 
 pub(super) async fn without_intake(
     s: &SqliteStore,
     org: OrganisationId,
+    now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<PetitionId>> {
     let ids: Vec<String> = sqlx::query_scalar(
         "select m.id from matters m where m.organisation_id = ?
              and not exists (select 1 from matter_signatures g where g.organisation_id = m.organisation_id and g.matter_id = m.id)
+             and not exists (select 1 from intake_failures f where f.organisation_id = m.organisation_id
+                 and f.matter_id = m.id and f.retry_at > ?)
          order by m.registered_at, m.seq limit ?",
     )
     .bind(org.to_string())
+    .bind(ts(now))
     .bind(i64::from(limit))
     .fetch_all(&s.reader)
     .await?;
     ids.iter().map(|i| parse_id(i)).collect()
+}
+
+pub(super) async fn record_failure(
+    s: &SqliteStore,
+    org: OrganisationId,
+    id: PetitionId,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let mut tx = s.writer.begin().await?;
+    let attempts: i64 = sqlx::query_scalar(
+        "insert into intake_failures (organisation_id, matter_id, attempts, last_error, failed_at, retry_at)
+         values (?, ?, 1, ?, ?, ?)
+         on conflict (organisation_id, matter_id) do update set attempts = intake_failures.attempts + 1,
+             last_error = excluded.last_error, failed_at = excluded.failed_at
+         returning attempts",
+    )
+    .bind(org.to_string())
+    .bind(id.to_string())
+    .bind(crate::intake::error_text(error))
+    .bind(ts(now))
+    .bind(ts(now))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::intake::missing_matter)?;
+    let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    sqlx::query("update intake_failures set retry_at = ? where organisation_id = ? and matter_id = ?")
+        .bind(ts(now + crate::intake::retry_delay(attempts)))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(attempts)
 }

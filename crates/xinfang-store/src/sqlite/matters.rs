@@ -730,6 +730,24 @@ async fn events_of(
     rows.iter().map(event_record).collect()
 }
 
+/// Organisation events without a matter (configuration changes), newest first.
+pub(super) async fn settings_history(
+    s: &SqliteStore,
+    org: OrganisationId,
+    limit: u32,
+) -> Result<Vec<EventRecord>> {
+    let rows = sqlx::query(
+        "select seq, kind, actor_kind, actor_user_id, actor_name, occurred_at, recorded_at, reason, before_state, after_state, data
+         from events where organisation_id = ? and matter_id is null and kind = ? order by seq desc limit ?",
+    )
+    .bind(org.to_string())
+    .bind(EventKind::SettingsChanged.code())
+    .bind(i64::from(limit))
+    .fetch_all(&s.reader)
+    .await?;
+    rows.iter().map(event_record).collect()
+}
+
 pub(super) async fn timeline(
     s: &SqliteStore,
     viewer: &StaffActor,

@@ -216,6 +216,34 @@ pub(crate) struct NewEvent<'a> {
     pub data: serde_json::Value,
 }
 
+/// Appends the `settings_changed` event of a configuration change in `w`'s transaction.
+pub(crate) async fn audit_setting(
+    w: &mut Writer<'_>,
+    s: &SqliteStore,
+    org: OrganisationId,
+    by: &Actor,
+    setting: crate::settings::Setting,
+    details: serde_json::Value,
+) -> Result<i64> {
+    let now = s.now();
+    w.append(
+        &s.vault,
+        NewEvent {
+            organisation_id: org,
+            matter_id: None,
+            kind: EventKind::SettingsChanged.code(),
+            actor: by,
+            occurred_at: now,
+            recorded_at: now,
+            reason: None,
+            before_state: None,
+            after_state: None,
+            data: crate::settings::event_data(setting, details),
+        },
+    )
+    .await
+}
+
 /// Each organisation's audit chain head: (seq, hash) of its latest event.
 type HeadCache = HashMap<OrganisationId, (i64, String)>;
 
@@ -531,8 +559,8 @@ impl Store for SqliteStore {
     async fn rate_limit_clear(&self, key: &str) -> Result<()> {
         background::rate_limit_clear(self, key).await
     }
-    async fn save_model(&self, org: OrganisationId, model: NewModel) -> Result<StoredModel> {
-        routing::save_model(self, org, model).await
+    async fn save_model(&self, org: OrganisationId, by: &Actor, model: NewModel) -> Result<StoredModel> {
+        routing::save_model(self, org, by, model).await
     }
     async fn models(&self, org: OrganisationId) -> Result<Vec<StoredModel>> {
         routing::models(self, org).await
@@ -543,15 +571,16 @@ impl Store for SqliteStore {
     async fn active_model_version(&self, org: OrganisationId) -> Result<Option<u32>> {
         routing::active_model_version(self, org).await
     }
-    async fn activate_model(&self, org: OrganisationId, version: u32) -> Result<StoredModel> {
-        routing::activate_model(self, org, version).await
+    async fn activate_model(&self, org: OrganisationId, by: &Actor, version: u32) -> Result<StoredModel> {
+        routing::activate_model(self, org, by, version).await
     }
     async fn add_training_examples(
         &self,
         org: OrganisationId,
+        by: &Actor,
         examples: Vec<TrainingExample>,
     ) -> Result<usize> {
-        routing::add_training_examples(self, org, examples).await
+        routing::add_training_examples(self, org, by, examples).await
     }
     async fn training_examples(&self, org: OrganisationId, limit: u32) -> Result<Vec<TrainingExample>> {
         routing::training_examples(self, org, limit).await
@@ -559,8 +588,13 @@ impl Store for SqliteStore {
     async fn routing_config(&self, org: OrganisationId) -> Result<RoutingConfig> {
         routing::routing_config(self, org).await
     }
-    async fn save_routing_config(&self, org: OrganisationId, config: RoutingConfig) -> Result<RoutingConfig> {
-        routing::save_routing_config(self, org, config).await
+    async fn save_routing_config(
+        &self,
+        org: OrganisationId,
+        by: &Actor,
+        config: RoutingConfig,
+    ) -> Result<RoutingConfig> {
+        routing::save_routing_config(self, org, by, config).await
     }
     async fn record_suggestion(&self, org: OrganisationId, suggestion: MatterSuggestion) -> Result<()> {
         routing::record_suggestion(self, org, suggestion).await
@@ -579,7 +613,7 @@ impl Store for SqliteStore {
     async fn user_dictionary(&self, org: OrganisationId) -> Result<String> {
         routing::user_dictionary(self, org).await
     }
-    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: UserId) -> Result<()> {
+    async fn save_user_dictionary(&self, org: OrganisationId, text: &str, by: &Actor) -> Result<()> {
         routing::save_user_dictionary(self, org, text, by).await
     }
     async fn hotspot_sources(
@@ -594,8 +628,22 @@ impl Store for SqliteStore {
     async fn intake_subject(&self, org: OrganisationId, id: PetitionId) -> Result<IntakeSubject> {
         intake::subject(self, org, id).await
     }
-    async fn matters_without_intake(&self, org: OrganisationId, limit: u32) -> Result<Vec<PetitionId>> {
-        intake::without_intake(self, org, limit).await
+    async fn matters_without_intake(
+        &self,
+        org: OrganisationId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PetitionId>> {
+        intake::without_intake(self, org, now, limit).await
+    }
+    async fn record_intake_failure(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        intake::record_failure(self, org, id, error, now).await
     }
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await
@@ -644,10 +692,13 @@ impl Store for SqliteStore {
     async fn save_lexicon(
         &self,
         org: OrganisationId,
-        by: UserId,
+        by: &Actor,
         lexicon: &xinfang_nlp::triage::Lexicon,
     ) -> Result<StoredLexicon> {
         intake::save_lexicon(self, org, by, lexicon).await
+    }
+    async fn settings_history(&self, org: OrganisationId, limit: u32) -> Result<Vec<EventRecord>> {
+        matters::settings_history(self, org, limit).await
     }
     async fn verify_audit(&self) -> Result<ChainReport> {
         verify_audit(&self.reader, &self.vault).await

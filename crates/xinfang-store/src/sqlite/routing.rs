@@ -2,14 +2,15 @@
 //! the routing table and threshold, and the suggestion recorded for each matter.
 
 use super::matters::{SUMMARY_COLUMNS, push_scope, summary};
-use super::{SqliteStore, map_unique, parse_id, parse_ts, ts};
+use super::{SqliteStore, Writer, audit_setting, map_unique, parse_id, parse_ts, ts};
 use crate::model::*;
+use crate::settings::Setting;
 use crate::{Result, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId, UnitId};
 use xinfang_core::matter::{Channel, State};
-use xinfang_core::org::StaffActor;
+use xinfang_core::org::{Actor, StaffActor};
 use xinfang_core::routing::{Route, RoutingRule};
 
 /// A foreign-key violation as the field that named nothing in the organisation.
@@ -54,17 +55,22 @@ async fn model_row(s: &SqliteStore, org: OrganisationId, version: u32) -> Result
     stored_model(&row)
 }
 
-pub(super) async fn save_model(s: &SqliteStore, org: OrganisationId, m: NewModel) -> Result<StoredModel> {
-    let mut tx = s.writer.begin().await?;
+pub(super) async fn save_model(
+    s: &SqliteStore,
+    org: OrganisationId,
+    by: &Actor,
+    m: NewModel,
+) -> Result<StoredModel> {
+    let mut w = Writer::begin(s).await?;
     let next: i64 =
         sqlx::query_scalar("select coalesce(max(version), 0) + 1 from models where organisation_id = ?")
             .bind(org.to_string())
-            .fetch_one(&mut *tx)
+            .fetch_one(w.conn())
             .await?;
     if m.activate {
         sqlx::query("update models set active = 0 where organisation_id = ? and active = 1")
             .bind(org.to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
     }
     sqlx::query(
@@ -79,9 +85,11 @@ pub(super) async fn save_model(s: &SqliteStore, org: OrganisationId, m: NewModel
     .bind(m.info.to_string())
     .bind(&m.body)
     .bind(m.activate)
-    .execute(&mut *tx)
+    .execute(w.conn())
     .await?;
-    tx.commit().await?;
+    let details = crate::settings::model_trained(next, &m);
+    audit_setting(&mut w, s, org, by, Setting::ModelTrained, details).await?;
+    w.commit().await?;
     model_row(s, org, next as u32).await
 }
 
@@ -114,38 +122,47 @@ pub(super) async fn active_model_version(s: &SqliteStore, org: OrganisationId) -
 pub(super) async fn activate_model(
     s: &SqliteStore,
     org: OrganisationId,
+    by: &Actor,
     version: u32,
 ) -> Result<StoredModel> {
-    let mut tx = s.writer.begin().await?;
+    let mut w = Writer::begin(s).await?;
     let exists: Option<i64> =
         sqlx::query_scalar("select 1 from models where organisation_id = ? and version = ?")
             .bind(org.to_string())
             .bind(i64::from(version))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(w.conn())
             .await?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }
+    let before: Option<i64> =
+        sqlx::query_scalar("select version from models where organisation_id = ? and active = 1")
+            .bind(org.to_string())
+            .fetch_optional(w.conn())
+            .await?;
     // Two statements: the unique "one active" index is checked row by row.
     sqlx::query("update models set active = 0 where organisation_id = ? and active = 1")
         .bind(org.to_string())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
     sqlx::query("update models set active = 1 where organisation_id = ? and version = ?")
         .bind(org.to_string())
         .bind(i64::from(version))
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
-    tx.commit().await?;
+    let details = serde_json::json!({ "version": version, "version_before": before });
+    audit_setting(&mut w, s, org, by, Setting::ModelActivated, details).await?;
+    w.commit().await?;
     model_row(s, org, version).await
 }
 
 pub(super) async fn add_training_examples(
     s: &SqliteStore,
     org: OrganisationId,
+    by: &Actor,
     examples: Vec<TrainingExample>,
 ) -> Result<usize> {
-    let mut tx = s.writer.begin().await?;
+    let mut w = Writer::begin(s).await?;
     let now = ts(s.now());
     for e in &examples {
         sqlx::query(
@@ -157,11 +174,13 @@ pub(super) async fn add_training_examples(
         .bind(&e.text)
         .bind(e.category_id.to_string())
         .bind(&now)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await
         .map_err(|err| reference(err, "category"))?;
     }
-    tx.commit().await?;
+    let details = serde_json::json!({ "added": examples.len() });
+    audit_setting(&mut w, s, org, by, Setting::TrainingExamples, details).await?;
+    w.commit().await?;
     Ok(examples.len())
 }
 
@@ -195,17 +214,22 @@ pub(super) async fn training_examples(
 }
 
 pub(super) async fn routing_config(s: &SqliteStore, org: OrganisationId) -> Result<RoutingConfig> {
+    config_in(&mut *s.reader.acquire().await?, org).await
+}
+
+/// The routing configuration as `conn` sees it (inside a writer: what is about to change).
+async fn config_in(conn: &mut sqlx::SqliteConnection, org: OrganisationId) -> Result<RoutingConfig> {
     let threshold: Option<f64> =
         sqlx::query_scalar("select threshold from routing_settings where organisation_id = ?")
             .bind(org.to_string())
-            .fetch_optional(&s.reader)
+            .fetch_optional(&mut *conn)
             .await?;
     let rows = sqlx::query(
         "select category_id, unit_id, location_contains, channel, priority from routing_rules
          where organisation_id = ? order by position",
     )
     .bind(org.to_string())
-    .fetch_all(&s.reader)
+    .fetch_all(&mut *conn)
     .await?;
     let rules = rows
         .iter()
@@ -228,9 +252,11 @@ pub(super) async fn routing_config(s: &SqliteStore, org: OrganisationId) -> Resu
 pub(super) async fn save_routing_config(
     s: &SqliteStore,
     org: OrganisationId,
+    by: &Actor,
     c: RoutingConfig,
 ) -> Result<RoutingConfig> {
-    let mut tx = s.writer.begin().await?;
+    let mut w = Writer::begin(s).await?;
+    let before = config_in(w.conn(), org).await?;
     sqlx::query(
         "insert into routing_settings (organisation_id, threshold, updated_at) values (?, ?, ?)
          on conflict (organisation_id) do update set threshold = excluded.threshold, updated_at = excluded.updated_at",
@@ -238,11 +264,11 @@ pub(super) async fn save_routing_config(
     .bind(org.to_string())
     .bind(f64::from(c.threshold))
     .bind(ts(s.now()))
-    .execute(&mut *tx)
+    .execute(w.conn())
     .await?;
     sqlx::query("delete from routing_rules where organisation_id = ?")
         .bind(org.to_string())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
     for (i, r) in c.rules.iter().enumerate() {
         sqlx::query(
@@ -256,11 +282,13 @@ pub(super) async fn save_routing_config(
         .bind(&r.location_contains)
         .bind(r.channel.map(Channel::code))
         .bind(i64::from(r.priority))
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await
         .map_err(|err| reference(err, "rules"))?;
     }
-    tx.commit().await?;
+    let details = crate::settings::routing_details(&before, &c);
+    audit_setting(&mut w, s, org, by, Setting::Routing, details).await?;
+    w.commit().await?;
     routing_config(s, org).await
 }
 
@@ -382,8 +410,19 @@ pub(super) async fn save_user_dictionary(
     s: &SqliteStore,
     org: OrganisationId,
     text: &str,
-    by: xinfang_core::ids::UserId,
+    by: &Actor,
 ) -> Result<()> {
+    let mut w = Writer::begin(s).await?;
+    let before: Option<String> =
+        sqlx::query_scalar("select body from user_dictionaries where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_optional(w.conn())
+            .await?;
+    let (old, new) = (
+        crate::settings::dictionary_words(before.as_deref().unwrap_or("")),
+        crate::settings::dictionary_words(text),
+    );
+    let details = crate::settings::diff(old.iter().map(String::as_str), new.iter().map(String::as_str));
     sqlx::query(
         "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values (?, ?, ?, ?)
          on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
@@ -392,8 +431,9 @@ pub(super) async fn save_user_dictionary(
     .bind(org.to_string())
     .bind(text)
     .bind(ts(s.now()))
-    .bind(by.to_string())
-    .execute(&s.writer)
+    .bind(by.user_id().map(|u| u.to_string()))
+    .execute(w.conn())
     .await?;
-    Ok(())
+    audit_setting(&mut w, s, org, by, Setting::UserDictionary, details).await?;
+    w.commit().await
 }
