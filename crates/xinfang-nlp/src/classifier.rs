@@ -101,6 +101,9 @@ pub enum TrainError {
         /// Folds configured.
         folds: usize,
     },
+    /// The user dictionary in the feature configuration does not parse.
+    #[error("user dictionary: {0}")]
+    Dictionary(String),
     /// No term occurs often enough to be a feature.
     #[error("no features: every word is rarer than min_df ({0}) or the texts are empty")]
     NoFeatures(u32),
@@ -550,7 +553,8 @@ impl Classifier {
     /// Trains on `examples`: k-fold cross-validation for the calibration and the stored figures,
     /// then the final model on every row, the folds and the final model sharing `config.threads`.
     ///
-    /// Errors when there are fewer than two labels, too few rows for the folds, or no features.
+    /// Errors when there are fewer than two labels, too few rows for the folds, no features, or a
+    /// user dictionary that does not parse.
     pub fn train(examples: &[Example], config: &TrainConfig) -> Result<Classifier, TrainError> {
         let started = Instant::now();
         let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
@@ -559,6 +563,7 @@ impl Classifier {
         if labels.len() < 2 {
             return Err(TrainError::TooFewLabels(labels.len()));
         }
+        config.features.segmenter().map_err(TrainError::Dictionary)?;
         let folds = config.folds.max(2);
         let need = 2 * folds;
         if examples.len() < need {

@@ -12,7 +12,9 @@
 //! any other run of seven or more digits with a placeholder character before anything else sees
 //! the text, so no model file contains a petitioner's number.
 
-use crate::segment::{JIEBA, TEXT_VERSION, classify_number, digit_run, normalise_version};
+use crate::segment::{
+    Segmenter, TEXT_VERSION, UserDictionary, classify_number, digit_run, normalise_version,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -53,6 +55,28 @@ pub struct FeatureConfig {
     /// seeing text as they were trained on it.
     #[serde(default)]
     pub text_version: u32,
+    /// The organisation's user dictionary the words were segmented with (its text as the admin
+    /// wrote it, [`UserDictionary::parse`]; empty: the embedded dictionary alone). Kept in the
+    /// model so that prediction cuts "T3航站楼" into the words training saw, whatever the
+    /// dictionary has become since.
+    #[serde(default)]
+    pub dictionary: String,
+}
+
+impl FeatureConfig {
+    /// The segmenter of [`FeatureConfig::dictionary`]; an error names a bad line.
+    pub fn segmenter(&self) -> Result<Segmenter, String> {
+        if self.dictionary.trim().is_empty() {
+            return Ok(Segmenter::base());
+        }
+        UserDictionary::parse(&self.dictionary)
+            .map(|d| Segmenter::with_dictionary(&d))
+            .map_err(|errors| {
+                errors
+                    .first()
+                    .map_or_else(|| "bad user dictionary".to_string(), ToString::to_string)
+            })
+    }
 }
 
 impl Default for FeatureConfig {
@@ -72,6 +96,7 @@ impl Default for FeatureConfig {
             head_chars: 60,
             head_weight: 0.5,
             text_version: TEXT_VERSION,
+            dictionary: String::new(),
         }
     }
 }
@@ -136,10 +161,16 @@ pub fn analyse(text: &str) -> Analysed {
     analyse_version(text, TEXT_VERSION)
 }
 
-/// Segments `text` after [`feature_text_version`].
+/// Segments `text` after [`feature_text_version`] with the embedded dictionary.
 pub fn analyse_version(text: &str, text_version: u32) -> Analysed {
+    analyse_with(&Segmenter::base(), text, text_version)
+}
+
+/// Segments `text` after [`feature_text_version`] with `segmenter`.
+pub fn analyse_with(segmenter: &Segmenter, text: &str, text_version: u32) -> Analysed {
     let norm = feature_text_version(text, text_version);
-    let words = JIEBA
+    let words = segmenter
+        .jieba()
         .cut(&norm, true)
         .into_iter()
         .map(|t| t.word)
@@ -285,13 +316,18 @@ impl Corpus {
     /// Segments every text and counts its terms, on up to `threads` threads: each thread builds
     /// the corpus of its share of the texts, and the shares are merged (one look-up per distinct
     /// term of a share instead of one per occurrence).
+    ///
+    /// Words are cut with [`FeatureConfig::dictionary`] (one that does not parse, which
+    /// [`crate::Classifier::train`] refuses before it gets here, with the embedded one alone).
     pub fn analyse(texts: &[&str], config: &FeatureConfig, threads: usize) -> Corpus {
+        let segmenter = config.segmenter().unwrap_or_default();
+        let segmenter = &segmenter;
         let threads = threads.clamp(1, 16);
         let chunk = texts.len().div_ceil(threads).max(1);
         let parts: Vec<Corpus> = std::thread::scope(|s| {
             let handles: Vec<_> = texts
                 .chunks(chunk)
-                .map(|part| s.spawn(move || Corpus::analyse_serial(part, config)))
+                .map(|part| s.spawn(move || Corpus::analyse_serial(part, config, segmenter)))
                 .collect();
             handles
                 .into_iter()
@@ -300,10 +336,10 @@ impl Corpus {
         })
         // A thread cannot fail short of a bug in segmentation; should one, redo the work here
         // rather than lose its documents.
-        .unwrap_or_else(|_| vec![Corpus::analyse_serial(texts, config)]);
+        .unwrap_or_else(|_| vec![Corpus::analyse_serial(texts, config, segmenter)]);
         let mut parts = parts.into_iter();
         let Some(mut corpus) = parts.next() else {
-            return Corpus::analyse_serial(&[], config);
+            return Corpus::analyse_serial(&[], config, segmenter);
         };
         for part in parts {
             corpus.merge(part);
@@ -311,7 +347,7 @@ impl Corpus {
         corpus
     }
 
-    fn analyse_serial(texts: &[&str], config: &FeatureConfig) -> Corpus {
+    fn analyse_serial(texts: &[&str], config: &FeatureConfig, segmenter: &Segmenter) -> Corpus {
         let mut word_ids: FxMap<String, u32> = FxMap::default();
         let mut bigram_ids: FxMap<u64, u32> = FxMap::default();
         let mut gram_ids: FxMap<u64, u32> = FxMap::default();
@@ -322,7 +358,7 @@ impl Corpus {
             docs: Vec::with_capacity(texts.len()),
         };
         for text in texts {
-            let a = analyse_version(text, config.text_version);
+            let a = analyse_with(segmenter, text, config.text_version);
             let mut ws = Vec::with_capacity(a.words.len());
             for w in a.words {
                 let next = corpus.words.len() as u32;
@@ -461,6 +497,8 @@ impl FeatureName {
 #[derive(Debug, Clone)]
 pub struct FeatureSpace {
     config: FeatureConfig,
+    /// The segmenter of `config.dictionary` (the base one for a space that never sees text).
+    segmenter: Segmenter,
     /// Word text → feature index (0..n_words).
     words: FxMap<Box<str>, u32>,
     /// Word texts in index order.
@@ -582,6 +620,12 @@ impl FeatureSpace {
             gram_map,
             space: FeatureSpace {
                 config: config.clone(),
+                // Only a space that looks text up segments; a fold's space never does.
+                segmenter: if lookup {
+                    config.segmenter().unwrap_or_default()
+                } else {
+                    Segmenter::base()
+                },
                 words,
                 word_list,
                 bigrams,
@@ -638,8 +682,10 @@ impl FeatureSpace {
         if words.len() != nw || bigrams.len() != bigram_list.len() || grams.len() != gram_list.len() {
             return Err("duplicate vocabulary entries".into());
         }
+        let segmenter = config.segmenter()?;
         let mut space = FeatureSpace {
             config,
+            segmenter,
             words,
             word_list,
             bigrams,
@@ -735,7 +781,7 @@ impl FeatureSpace {
     pub fn vectorise(&self, text: &str) -> SparseVec {
         // As `analyse`, without an allocation per word.
         let norm = feature_text_version(text, self.config.text_version);
-        let tokens = JIEBA.cut(&norm, true);
+        let tokens = self.segmenter.jieba().cut(&norm, true);
         let chars: Vec<char> = norm.chars().collect();
         let mut ws = Vec::with_capacity(tokens.len());
         let mut wf = Vec::with_capacity(tokens.len());
@@ -922,6 +968,46 @@ mod tests {
             fitted.space.vectorise(texts[0]).indices,
             fitted.space.vectorise(texts[1]).indices
         );
+    }
+
+    #[test]
+    fn the_user_dictionary_makes_its_words_features_and_travels_with_the_space() {
+        let texts = ["云港捷运晚上停运太早", "云港捷运班次太少", "云港捷运车厢拥挤"];
+        let word = |space: &FeatureSpace| space.word_list().iter().any(|w| &**w == "云港捷运");
+        let base = FeatureConfig {
+            min_df: 2,
+            ..FeatureConfig::default()
+        };
+        let corpus = Corpus::analyse(&texts, &base, 1);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &base, true);
+        assert!(!word(&fitted.space), "jieba alone does not know the line's name");
+
+        let with = FeatureConfig {
+            dictionary: "云港捷运 1000 n\n".into(),
+            ..base
+        };
+        let corpus = Corpus::analyse(&texts, &with, 2);
+        let fitted = FeatureSpace::fit(&corpus, &[0, 1, 2], &with, true);
+        assert!(word(&fitted.space), "{:?}", fitted.space.word_list());
+        // A space rebuilt from its parts (a model loaded from its file) cuts text the same way.
+        let space = &fitted.space;
+        let rebuilt = FeatureSpace::from_parts(
+            space.config().clone(),
+            space.word_list().to_vec(),
+            space.bigram_list().to_vec(),
+            space.gram_list().to_vec(),
+            space.idf().to_vec(),
+        )
+        .expect("rebuilt");
+        let probe = "云港捷运什么时候恢复";
+        assert_eq!(rebuilt.vectorise(probe).indices, space.vectorise(probe).indices);
+        assert_eq!(space.vectorise(texts[0]).indices, fitted.vectorise_doc(0).indices);
+
+        let bad = FeatureConfig {
+            dictionary: "好词 x y z\n".into(),
+            ..FeatureConfig::default()
+        };
+        assert!(bad.segmenter().is_err());
     }
 
     #[test]

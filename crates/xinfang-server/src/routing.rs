@@ -23,7 +23,7 @@ use xinfang_core::ids::{CategoryId, OrganisationId, PetitionId};
 use xinfang_core::matter::Channel;
 use xinfang_core::org::Actor;
 use xinfang_core::routing::{decide, route};
-use xinfang_nlp::{Classifier, Example, TrainConfig};
+use xinfang_nlp::{Classifier, Example, TrainConfig, UserDictionary};
 use xinfang_store::{MatterSuggestion, NewModel, Store, StoreError, StoredModel, TrainingExample};
 
 /// At most this many examples are trained on (the newest).
@@ -181,10 +181,32 @@ async fn train_on(
         })
         .collect();
     let n = rows.len();
-    let model = tokio::task::spawn_blocking(move || Classifier::train(&rows, &TrainConfig::default()))
+    // The words are cut with the organisation's dictionary as it is now; the model keeps it, so
+    // later edits do not change what this version sees (the nightly job retrains on them).
+    let dictionary = store.user_dictionary(org).await?;
+    let fingerprint = dictionary_fingerprint(&dictionary);
+    let mut config = TrainConfig::default();
+    config.features.dictionary = dictionary;
+    let model = tokio::task::spawn_blocking(move || Classifier::train(&rows, &config))
         .await
         .map_err(|_| RoutingError::Task)??;
-    let info = serde_json::to_value(model.info()).unwrap_or(serde_json::Value::Null);
+    let mut info = serde_json::to_value(model.info()).unwrap_or(serde_json::Value::Null);
+    // The listing shows which dictionary, not all of it (the weights' copy is the one used).
+    if let Some(features) = info
+        .pointer_mut("/config/features")
+        .and_then(|f| f.as_object_mut())
+    {
+        let words = features
+            .remove("dictionary")
+            .and_then(|d| {
+                d.as_str()
+                    .and_then(|t| UserDictionary::parse(t).ok())
+                    .map(|d| d.len())
+            })
+            .unwrap_or(0);
+        features.insert("dictionary_words".into(), words.into());
+        features.insert("dictionary_fingerprint".into(), fingerprint.into());
+    }
     let body = model.to_bytes();
     let stored = store
         .save_model(
@@ -202,8 +224,18 @@ async fn train_on(
     Ok(stored)
 }
 
-/// The nightly job: retrains when the labelled material changed since the active model and
-/// there is enough of it. Answers a line for the job record.
+/// Which user dictionary a model was trained with, as stored in its listing: the
+/// [`UserDictionary::fingerprint`] in hex (an unreadable text, which the API never saves,
+/// counts as the empty dictionary).
+fn dictionary_fingerprint(text: &str) -> String {
+    format!(
+        "{:016x}",
+        UserDictionary::parse(text).unwrap_or_default().fingerprint()
+    )
+}
+
+/// The nightly job: retrains when the labelled material or the user dictionary changed since
+/// the active model and there is enough material. Answers a line for the job record.
 pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<String, RoutingError> {
     let examples = store.training_examples(org, MAX_EXAMPLES).await?;
     if examples.len() < MIN_EXAMPLES {
@@ -213,11 +245,14 @@ pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<St
         ));
     }
     let models = store.models(org).await?;
-    if models
-        .iter()
-        .find(|m| m.active)
-        .is_some_and(|m| m.training_size as usize == examples.len())
-    {
+    let dictionary = dictionary_fingerprint(&store.user_dictionary(org).await?);
+    if models.iter().find(|m| m.active).is_some_and(|m| {
+        m.training_size as usize == examples.len()
+            && m.info
+                .pointer("/config/features/dictionary_fingerprint")
+                .and_then(|f| f.as_str())
+                == Some(dictionary.as_str())
+    }) {
         return Ok("skipped: nothing new since the active model".into());
     }
     let stored = train_on(store, org, &Actor::System, examples).await?;

@@ -36,6 +36,25 @@ pub struct HotspotsArgs {
     threshold: Option<f32>,
 }
 
+/// Reads a user dictionary file, every bad line reported on stderr with its number; answers
+/// the text and the dictionary.
+pub fn read_dictionary(path: &std::path::Path) -> anyhow::Result<(String, UserDictionary)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match UserDictionary::parse(&text) {
+        Ok(d) => Ok((text, d)),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}: {e}", path.display());
+            }
+            bail!(
+                "{}: {} bad line(s) in the dictionary",
+                path.display(),
+                errors.len()
+            );
+        }
+    }
+}
+
 /// Runs `xinfang hotspots`.
 pub fn run(args: HotspotsArgs) -> anyhow::Result<ExitCode> {
     if let (Some(f), Some(t)) = (args.from, args.to)
@@ -57,23 +76,7 @@ pub fn run(args: HotspotsArgs) -> anyhow::Result<ExitCode> {
     }
     let segmenter = match &args.dictionary {
         None => Segmenter::base(),
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            match UserDictionary::parse(&text) {
-                Ok(d) => Segmenter::with_dictionary(&d),
-                Err(errors) => {
-                    for e in &errors {
-                        eprintln!("{}: {e}", path.display());
-                    }
-                    bail!(
-                        "{}: {} bad line(s) in the dictionary",
-                        path.display(),
-                        errors.len()
-                    );
-                }
-            }
-        }
+        Some(path) => Segmenter::with_dictionary(&read_dictionary(path)?.1),
     };
     let input = load_csv(&args.input)?;
     const SHOWN: usize = 20;

@@ -28,6 +28,10 @@ pub enum ModelCommand {
         /// SVM cost C (larger fits the training rows more closely).
         #[arg(long)]
         c: Option<f32>,
+        /// A user dictionary (one word a line: `word [freq] [tag]`) to segment with; the model
+        /// keeps it and predicts with it.
+        #[arg(long)]
+        dictionary: Option<PathBuf>,
     },
     /// Score a model on labelled CSV: one JSON line with n, accuracy, macro_f1, per_label,
     /// accuracy_at_coverage and ece.
@@ -64,12 +68,22 @@ pub enum ModelCommand {
 /// Runs one model subcommand. CPU-bound; the CLI has nothing else to do meanwhile.
 pub fn run(command: ModelCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ModelCommand::Train { input, out, folds, c } => {
+        ModelCommand::Train {
+            input,
+            out,
+            folds,
+            c,
+            dictionary,
+        } => {
             let data = read(&input)?;
             let mut config = TrainConfig {
                 folds,
                 ..TrainConfig::default()
             };
+            if let Some(path) = dictionary {
+                let (text, _) = crate::hotspots::read_dictionary(&path)?;
+                config.features.dictionary = text;
+            }
             if let Some(c) = c {
                 if !(c.is_finite() && c > 0.0) {
                     bail!("--c must be a positive number");

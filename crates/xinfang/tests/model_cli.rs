@@ -190,3 +190,48 @@ fn bad_rows_are_reported_with_their_lines() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a xinfang routing model"));
 }
+
+#[test]
+fn a_dictionary_is_trained_into_the_model_and_a_bad_one_trains_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let dict = d.join("words.txt");
+    std::fs::write(&dict, "# 本单位用词\n出租车调度站 1000 n\n").unwrap();
+    let model = d.join("m");
+    let train = |dictionary: &Path| {
+        xinfang(
+            d,
+            &[
+                "model",
+                "train",
+                "--input",
+                &fixture("routing_train.csv"),
+                "--out",
+                &model.display().to_string(),
+                "--dictionary",
+                &dictionary.display().to_string(),
+            ],
+        )
+    };
+    json_line(&train(&dict));
+    let info = json_line(&xinfang(
+        d,
+        &["model", "info", "--model", &model.display().to_string()],
+    ));
+    assert!(
+        info.to_string().contains("出租车调度站"),
+        "the model keeps the dictionary it was trained with: {info}"
+    );
+
+    let bad = d.join("bad.txt");
+    std::fs::write(&bad, "好词\n坏 词 x y\n").unwrap();
+    std::fs::remove_file(&model).unwrap();
+    let out = train(&bad);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("bad.txt") && stderr.contains("1 bad line"),
+        "{stderr}"
+    );
+    assert!(!model.exists(), "nothing written");
+}

@@ -256,3 +256,79 @@ async fn routing_refuses_bad_input_and_other_roles() {
         .await
         .expect_error(422, "out_of_range", Some("examples"));
 }
+
+#[tokio::test]
+async fn a_new_user_dictionary_is_trained_into_the_next_model() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let admin = s.get("admin");
+    let r = app
+        .post_as(admin, "/api/v1/models/examples", json!({ "examples": history() }))
+        .await;
+    r.expect(201);
+    let nightly = || xinfang_server::routing::retrain_if_new(app.store.as_ref(), app.org);
+    let line = nightly().await.expect("nightly");
+    assert!(line.starts_with("model version 1"), "{line}");
+    assert_eq!(
+        nightly().await.expect("nightly"),
+        "skipped: nothing new since the active model"
+    );
+
+    // Only the dictionary changes: that is new material for the model.
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/dictionary",
+            Auth::Session(admin),
+            Some(&json!({"text": "行李手推车 1000 n\n停车缴费 1000 n\n"})),
+        )
+        .await;
+    r.expect(200);
+    let line = nightly().await.expect("nightly");
+    assert!(line.starts_with("model version 2"), "{line}");
+    assert_eq!(
+        nightly().await.expect("nightly"),
+        "skipped: nothing new since the active model"
+    );
+
+    let models = app.get_as(admin, "/api/v1/models").await;
+    let models = models.expect(200).as_array().cloned().unwrap_or_default();
+    let features = |v: u64| {
+        models
+            .iter()
+            .find(|m| m["version"] == v)
+            .map(|m| m["info"]["config"]["features"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(features(1)["dictionary_words"], 0);
+    assert_eq!(features(2)["dictionary_words"], 2);
+    assert!(
+        features(2).get("dictionary").is_none(),
+        "the listing names the dictionary, not all of it"
+    );
+    assert_ne!(
+        features(1)["dictionary_fingerprint"],
+        features(2)["dictionary_fingerprint"]
+    );
+
+    // Version 2 suggests with the words it was trained on.
+    let m = app
+        .register_matter("行李手推车不够", "到达厅行李手推车不够用，卫生也很差。")
+        .await;
+    let g = suggestion(&app, s.get("clerk"), &m.id).await;
+    assert_eq!(g["model_version"], 2, "{g}");
+    assert_eq!(g["top_category_id"], app.categories.terminal.to_string(), "{g}");
+
+    // Both trainings are in the configuration history, by the system.
+    let history = app.get_as(admin, "/api/v1/settings/history").await;
+    let trained: Vec<Value> = history
+        .expect(200)
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["data"]["setting"] == "model_trained")
+        .collect();
+    assert_eq!(trained.len(), 2);
+    assert!(trained.iter().all(|e| e["actor_kind"] == "system"));
+}
