@@ -155,23 +155,6 @@ impl Intake {
             tokio::task::spawn_blocking(move || (triage.assess(&text), dedup::signature(&text))).await?;
         let band_keys = dedup::band_keys(&signature).to_vec();
         let alerts = assessment.alerts.clone();
-        store
-            .record_intake(
-                org,
-                id,
-                IntakeRecord {
-                    signature_version: dedup::SIGNATURE_VERSION,
-                    signature: signature.to_bytes(),
-                    band_keys: band_keys.clone(),
-                    triage: assessment,
-                    lexicon_revision: revision,
-                },
-            )
-            .await?;
-        let mut outcome = Outcome::default();
-        if !alerts.is_empty() && alerts_since.is_none_or(|t| subject.registered_at >= t) {
-            outcome.alert_raised = store.raise_safety_alert(org, id, &alerts).await?.is_some();
-        }
         let candidates = store
             .dedup_candidates(org, &signature, self.rules.similar, id, CANDIDATE_LIMIT)
             .await?;
@@ -181,8 +164,28 @@ impl Intake {
             subject.registered_at,
             &candidates,
         );
-        store.record_links(org, id, &links).await?;
-        outcome.links = links.len();
+        let mut outcome = Outcome {
+            links: links.len(),
+            ..Outcome::default()
+        };
+        // One transaction for everything derived (see the module docs on re-running).
+        store
+            .record_intake(
+                org,
+                id,
+                IntakeRecord {
+                    signature_version: dedup::SIGNATURE_VERSION,
+                    signature: signature.to_bytes(),
+                    band_keys,
+                    triage: assessment,
+                    lexicon_revision: revision,
+                    links,
+                },
+            )
+            .await?;
+        if !alerts.is_empty() && alerts_since.is_none_or(|t| subject.registered_at >= t) {
+            outcome.alert_raised = store.raise_safety_alert(org, id, &alerts).await?.is_some();
+        }
         Ok(outcome)
     }
 

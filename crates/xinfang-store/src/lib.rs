@@ -288,8 +288,8 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<u32>;
-    /// Stores a matter's signature, band keys and triage, replacing an earlier record (a re-run),
-    /// and forgets its failures.
+    /// Stores a matter's signature, band keys, triage and links to earlier matters in one
+    /// transaction, replacing an earlier record (a re-run), and forgets its failures.
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
     /// Matters of `org` other than `exclude` that share a band key with `signature` (at most
     /// `limit` of them are examined) and whose estimated similarity to it is at least
@@ -302,8 +302,6 @@ pub trait Store: Send + Sync + 'static {
         exclude: PetitionId,
         limit: u32,
     ) -> Result<Vec<DedupCandidate>>;
-    /// Stores the links of a new matter to earlier ones (a re-run replaces them).
-    async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()>;
     /// The links of a matter, both ways, to matters the viewer may see; strongest first.
     async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>>;
     /// The stored triage of a matter the viewer may see (`None` before intake ran).

@@ -615,6 +615,8 @@ pub struct IntakeRecord {
     pub triage: Assessment,
     /// The lexicon revision triage ran with (0: the built-in lexicon).
     pub lexicon_revision: i64,
+    /// The links to earlier matters intake found (replacing those of an earlier run).
+    pub links: Vec<NewLink>,
 }
 
 /// An earlier matter sharing a band key with a new one: what `dedup::classify` needs.

@@ -30,6 +30,15 @@ fn record_of(text: &str) -> IntakeRecord {
         band_keys: dedup::band_keys(&sig).to_vec(),
         triage: triage::assess(text),
         lexicon_revision: 0,
+        links: Vec::new(),
+    }
+}
+
+/// [`record_of`] with links (what a re-run of intake stores).
+fn with_links(text: &str, links: Vec<NewLink>) -> IntakeRecord {
+    IntakeRecord {
+        links,
+        ..record_of(text)
     }
 }
 
@@ -125,17 +134,14 @@ async fn links_are_stored_both_ways_and_read_within_scope() {
         let first = register(s, &o, BUS, vec![zhang_san()]).await;
         o.assign_to(s, first, &o.unit_a).await;
         let second = register(s, &o, BUS, vec![zhang_san()]).await;
-        s.record_links(
-            o.id,
-            second,
-            &[NewLink {
-                linked_matter_id: first,
-                kind: Link::Repeat,
-                similarity: 0.92,
-            }],
-        )
-        .await
-        .expect("links");
+        let link = NewLink {
+            linked_matter_id: first,
+            kind: Link::Repeat,
+            similarity: 0.92,
+        };
+        s.record_intake(o.id, second, with_links(BUS, vec![link]))
+            .await
+            .expect("links");
 
         let seen = s.links(&o.supervisor, second).await.expect("links");
         assert_eq!(seen.len(), 1, "{}", b.name);
@@ -164,7 +170,9 @@ async fn links_are_stored_both_ways_and_read_within_scope() {
         ));
 
         // A re-run replaces the links of the matter.
-        s.record_links(o.id, second, &[]).await.expect("links");
+        s.record_intake(o.id, second, record_of(BUS))
+            .await
+            .expect("links");
         assert!(s.links(&o.supervisor, second).await.expect("links").is_empty());
     }
 }
@@ -185,17 +193,14 @@ async fn the_repeat_rate_counts_matters_whose_strongest_link_is_a_repeat() {
             kind,
             similarity: 1.0,
         };
-        s.record_links(o.id, repeat, &[link(before, Link::Repeat)])
+        s.record_intake(o.id, repeat, with_links(BUS, vec![link(before, Link::Repeat)]))
             .await
             .expect("links");
         // The same petition received twice: a duplicate of one, even if it also repeats another.
-        s.record_links(
-            o.id,
-            duplicate,
-            &[link(repeat, Link::Duplicate), link(before, Link::Repeat)],
-        )
-        .await
-        .expect("links");
+        let both = vec![link(repeat, Link::Duplicate), link(before, Link::Repeat)];
+        s.record_intake(o.id, duplicate, with_links(BUS, both))
+            .await
+            .expect("links");
         let to = from + Duration::days(30);
         let counts = s.repeat_counts(o.id, from, to).await.expect("counts");
         assert_eq!(

@@ -902,9 +902,6 @@ impl Store for PgStore {
             .await
             .map_err(classify)
     }
-    async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()> {
-        intake::record_links(self, org, id, links).await.map_err(classify)
-    }
     async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>> {
         intake::links(self, viewer, id).await.map_err(classify)
     }

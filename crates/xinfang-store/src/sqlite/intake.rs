@@ -149,6 +149,7 @@ pub(super) async fn record(
     .bind(&now)
     .execute(&mut *tx)
     .await?;
+    write_links(&mut tx, &org_s, &id_s, &r.links, &now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -243,36 +244,34 @@ fn candidate(r: &SqliteRow, version: i64, signature: Vec<u8>, similarity: f32) -
     })
 }
 
-pub(super) async fn record_links(
-    s: &SqliteStore,
-    org: OrganisationId,
-    id: PetitionId,
+/// Replaces the links of a matter in `conn`'s transaction.
+async fn write_links(
+    conn: &mut sqlx::SqliteConnection,
+    org_s: &str,
+    id_s: &str,
     links: &[NewLink],
+    now: &str,
 ) -> Result<()> {
-    let (org_s, id_s) = (org.to_string(), id.to_string());
-    let now = ts(s.now());
-    let mut tx = s.writer.begin().await?;
     sqlx::query("delete from matter_links where organisation_id = ? and matter_id = ?")
-        .bind(&org_s)
-        .bind(&id_s)
-        .execute(&mut *tx)
+        .bind(org_s)
+        .bind(id_s)
+        .execute(&mut *conn)
         .await?;
     if !links.is_empty() {
         let mut q = QueryBuilder::<Sqlite>::new(
             "insert into matter_links (organisation_id, matter_id, linked_matter_id, kind, similarity, created_at) ",
         );
         q.push_values(links, |mut b, l| {
-            b.push_bind(org_s.clone())
-                .push_bind(id_s.clone())
+            b.push_bind(org_s)
+                .push_bind(id_s)
                 .push_bind(l.linked_matter_id.to_string())
                 .push_bind(l.kind.code())
                 .push_bind(l.similarity)
-                .push_bind(now.clone());
+                .push_bind(now);
         });
         q.push(" on conflict do nothing");
-        q.build().execute(&mut *tx).await?;
+        q.build().execute(&mut *conn).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

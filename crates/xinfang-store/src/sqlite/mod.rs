@@ -658,9 +658,6 @@ impl Store for SqliteStore {
     ) -> Result<Vec<DedupCandidate>> {
         intake::candidates(self, org, signature, min_similarity, exclude, limit).await
     }
-    async fn record_links(&self, org: OrganisationId, id: PetitionId, links: &[NewLink]) -> Result<()> {
-        intake::record_links(self, org, id, links).await
-    }
     async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>> {
         intake::links(self, viewer, id).await
     }
