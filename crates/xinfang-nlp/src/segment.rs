@@ -292,6 +292,18 @@ mod tests {
     }
 
     #[test]
+    fn a_place_a_user_dictionary_would_name_is_found_with_the_base_dictionary() {
+        // Search keeps jieba's own dictionary (README): the place must still be found.
+        let idx = index_tokens("Ｔ３航站楼到达层出租车排队混乱");
+        let words: Vec<&str> = idx.split(' ').collect();
+        let q = query_tokens("T3航站楼");
+        assert!(!q.is_empty());
+        for t in &q {
+            assert!(words.contains(&t.as_str()), "{t} missing from {idx}");
+        }
+    }
+
+    #[test]
     fn full_width_is_normalised() {
         assert_eq!(normalise("ＭＵ５７１２航班"), "mu5712航班");
         assert_eq!(query_tokens("ＭＵ５７１２"), vec!["mu5712".to_string()]);
