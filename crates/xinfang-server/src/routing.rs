@@ -127,13 +127,7 @@ pub async fn suggest(
     let config = st.store.routing_config(org).await?;
     let unit = match top_category {
         Some(c) => {
-            let default_unit = st
-                .store
-                .categories(org)
-                .await?
-                .into_iter()
-                .find(|k| k.id == c && k.active)
-                .and_then(|k| k.default_unit_id);
+            let default_unit = st.store.category_default_unit(org, c).await?;
             route(&config.rules, c, m.location.as_deref(), m.channel, default_unit)
         }
         None => None,

@@ -117,6 +117,13 @@ pub trait Store: Send + Sync + 'static {
     // ---- reference data -----------------------------------------------------------------
     async fn create_category(&self, org: OrganisationId, category: NewCategory) -> Result<Category>;
     async fn categories(&self, org: OrganisationId) -> Result<Vec<Category>>;
+    /// The default unit of an active category (`None`: none set, inactive, or no such
+    /// category): one indexed look-up, for routing each new matter.
+    async fn category_default_unit(
+        &self,
+        org: OrganisationId,
+        category: xinfang_core::ids::CategoryId,
+    ) -> Result<Option<xinfang_core::ids::UnitId>>;
     /// Stores a new version of a rule set (version = previous + 1) and returns it. Matters
     /// already registered keep the version they were registered under.
     async fn save_rule_set(&self, org: OrganisationId, rules: RuleSet, make_default: bool)

@@ -185,6 +185,21 @@ async fn an_organisation_has_units_users_grants_and_categories() {
         let bus = cats.iter().find(|c| c.id == o.category.id).expect("category");
         assert_eq!(bus.path, "交通接驳 / 机场大巴班次");
         assert_eq!(bus.default_unit_id, Some(o.unit_a.id));
+        // Routing looks the default unit up on its own, in the organisation only.
+        assert_eq!(
+            s.category_default_unit(o.id, o.category.id)
+                .await
+                .expect("default unit"),
+            Some(o.unit_a.id)
+        );
+        assert_eq!(
+            s.category_default_unit(other.id, o.category.id)
+                .await
+                .expect("other org"),
+            None
+        );
+        let parent = bus.parent_id.expect("a sub-category");
+        assert_eq!(s.category_default_unit(o.id, parent).await.expect("parent"), None);
         let rules = s.default_rule_set(o.id).await.expect("default rules");
         assert_eq!((rules.version, rules.handling.days), (1, 60));
     }

@@ -439,6 +439,20 @@ impl Store for SqliteStore {
     async fn categories(&self, org: OrganisationId) -> Result<Vec<Category>> {
         org::categories(self, org).await
     }
+    async fn category_default_unit(
+        &self,
+        org: OrganisationId,
+        category: xinfang_core::ids::CategoryId,
+    ) -> Result<Option<xinfang_core::ids::UnitId>> {
+        let unit: Option<Option<String>> = sqlx::query_scalar(
+            "select default_unit_id from categories where organisation_id = ? and id = ? and active = 1",
+        )
+        .bind(org.to_string())
+        .bind(category.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        unit.flatten().map(|u| parse_id(&u)).transpose()
+    }
     async fn save_rule_set(
         &self,
         org: OrganisationId,
