@@ -54,6 +54,27 @@ fn date(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     .transpose()
 }
 
+/// The days `from..=to` of a request: `to` defaults to today (Beijing time), `from` to
+/// `default_from(to)`; at most a year, in order.
+fn window(
+    st: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+    default_from: impl FnOnce(NaiveDate) -> NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let to = date("to", to)?.unwrap_or_else(|| local_date(st.clock.now()));
+    let from = date("from", from)?.unwrap_or_else(|| default_from(to));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::invalid(
+            "from",
+            "out_of_range",
+            "起止日期须先后有序，且跨度不超过一年",
+            "from must not be after to, and the window at most a year",
+        ));
+    }
+    Ok((from, to))
+}
+
 /// Hotspots of a window: each with its label, key words, representative title, size,
 /// distinct petitioners, time span, growth, heat and member matter ids (analysts,
 /// supervisors, leaders, admins).
@@ -65,16 +86,9 @@ async fn hotspots(
     ApiQuery(p): ApiQuery<HotspotParams>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Analyst, Role::Supervisor, Role::Leader, Role::Admin])?;
-    let to = date("to", p.to.as_deref())?.unwrap_or_else(|| local_date(st.clock.now()));
-    let from = date("from", p.from.as_deref())?.unwrap_or(to - Duration::days(30));
-    if from > to || (to - from).num_days() > 366 {
-        return Err(ApiError::invalid(
-            "from",
-            "out_of_range",
-            "起止日期须先后有序，且跨度不超过一年",
-            "from must not be after to, and the window at most a year",
-        ));
-    }
+    let (from, to) = window(&st, p.from.as_deref(), p.to.as_deref(), |to| {
+        to - Duration::days(30)
+    })?;
     let top = p.top.unwrap_or(10);
     if !(1..=50).contains(&top) {
         return Err(ApiError::invalid(
@@ -178,16 +192,9 @@ async fn repeat_rate(
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Analyst, Role::Supervisor, Role::Leader, Role::Admin])?;
-    let to = date("to", p.to.as_deref())?.unwrap_or_else(|| local_date(st.clock.now()));
-    let from = date("from", p.from.as_deref())?.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if from > to || (to - from).num_days() > 366 {
-        return Err(ApiError::invalid(
-            "from",
-            "out_of_range",
-            "起止日期须先后有序，且跨度不超过一年",
-            "from must not be after to, and the window at most a year",
-        ));
-    }
+    let (from, to) = window(&st, p.from.as_deref(), p.to.as_deref(), |to| {
+        to.with_day(1).unwrap_or(to)
+    })?;
     let org = user.0.organisation_id;
     let period = Period::local_days(from, to);
     let current = repeat_rate_of(&st, org, period).await?;
