@@ -86,12 +86,17 @@ pub(crate) fn diff<'a>(
     })
 }
 
-/// The words of a user dictionary as the admin wrote it (a text the API has parsed before
-/// saving; an unreadable stored one counts as empty, so its replacement lists every word).
-pub(crate) fn dictionary_words(text: &str) -> Vec<String> {
-    xinfang_nlp::UserDictionary::parse(text)
-        .map(|d| d.words().iter().map(|w| w.word().to_string()).collect())
-        .unwrap_or_default()
+/// The details of a user dictionary change: the words added and removed between the stored
+/// text (`None`: never saved) and the new one. A text the API parsed before saving; an
+/// unreadable stored one counts as empty, so its replacement lists every word.
+pub(crate) fn dictionary_details(before: Option<&str>, after: &str) -> Value {
+    let words = |text: &str| -> Vec<String> {
+        xinfang_nlp::UserDictionary::parse(text)
+            .map(|d| d.words().iter().map(|w| w.word().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let (old, new) = (words(before.unwrap_or("")), words(after));
+    diff(old.iter().map(String::as_str), new.iter().map(String::as_str))
 }
 
 /// The details of a lexicon change: the revision saved and the terms added and removed.

@@ -424,11 +424,7 @@ pub(super) async fn save_user_dictionary(
                 .bind(org.as_uuid())
                 .fetch_optional(w.conn())
                 .await?;
-        let (old, new) = (
-            crate::settings::dictionary_words(before.as_deref().unwrap_or("")),
-            crate::settings::dictionary_words(text),
-        );
-        let details = crate::settings::diff(old.iter().map(String::as_str), new.iter().map(String::as_str));
+        let details = crate::settings::dictionary_details(before.as_deref(), text);
         sqlx::query(
             "insert into user_dictionaries (organisation_id, body, updated_at, updated_by) values ($1, $2, $3, $4)
              on conflict (organisation_id) do update set body = excluded.body, updated_at = excluded.updated_at,
