@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(retry_delay(1), Duration::minutes(5));
         assert_eq!(retry_delay(2), Duration::minutes(10));
         assert_eq!(retry_delay(5), Duration::minutes(80));
-        assert_eq!(retry_delay(9), Duration::hours(24));
+        assert_eq!(retry_delay(9), Duration::minutes(1280));
+        assert_eq!(retry_delay(10), Duration::hours(24));
         assert_eq!(retry_delay(u32::MAX), Duration::hours(24));
     }
 }
