@@ -180,7 +180,19 @@ async fn run() -> Result<(), Error> {
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2025, 6, 1, 1, 0, 0).single().ok_or("time")?,
     ));
-    let vault = Vault::from_base64(&Vault::generate_key())?;
+    // A kept database keeps its key beside it: a store refuses a database written with
+    // another key (migration 0006), so a rerun must open it with the same one.
+    let key = match a.keep.as_ref().map(|d| d.join("bench.key")) {
+        Some(file) if reuse && file.exists() => std::fs::read_to_string(&file)?,
+        Some(file) if a.postgres.is_none() => {
+            let key = Vault::generate_key();
+            std::fs::create_dir_all(file.parent().ok_or("key directory")?)?;
+            std::fs::write(&file, &key)?;
+            key
+        }
+        _ => Vault::generate_key(),
+    };
+    let vault = Vault::from_base64(key.trim())?;
     let dir = tempfile::tempdir()?;
     let (store, org, backend, _schema): (Arc<dyn Store>, OrganisationId, &str, Option<_>) = match &a.postgres
     {

@@ -481,9 +481,17 @@ fn push_filters(
     f: &MatterFilter,
     now: DateTime<Utc>,
 ) -> bool {
-    if !f.states.is_empty() {
-        let states: Vec<&str> = f.states.iter().map(|s| s.code()).collect();
-        q.push(" and m.state = any(").push_bind(states).push(")");
+    match f.states.as_slice() {
+        [] => {}
+        // `= any(…)` of one state would hide from the planner that the state index returns
+        // its matters in registration order.
+        [one] => {
+            q.push(" and m.state = ").push_bind(one.code());
+        }
+        many => {
+            let states: Vec<&str> = many.iter().map(|s| s.code()).collect();
+            q.push(" and m.state = any(").push_bind(states).push(")");
+        }
     }
     if let Some(u) = f.unit_id {
         q.push(" and m.id in (select fu.matter_id from matter_units fu where fu.organisation_id = ")
@@ -529,22 +537,126 @@ fn push_filters(
         }
     }
     if let Some(text) = &f.q {
-        let tokens = xinfang_nlp::query_tokens(text);
-        if tokens.is_empty() {
+        let Some(expr) = search_expr(text) else {
             return false;
-        }
-        // Every token must match. query_tokens leaves only alphanumerics, so quoting each as a
-        // tsquery lexeme cannot break out of it.
-        let expr = tokens
+        };
+        q.push(" and exists (select 1 from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id and ms.search @@ ");
+        push_tsquery(q, expr, &f.states);
+        q.push(")");
+    }
+    true
+}
+
+/// The tsquery text of a search (every token must match), or None when it has no token.
+fn search_expr(text: &str) -> Option<String> {
+    let tokens = xinfang_nlp::query_tokens(text);
+    if tokens.is_empty() {
+        return None;
+    }
+    // query_tokens leaves only alphanumerics, so quoting each as a tsquery lexeme cannot break
+    // out of it.
+    Some(
+        tokens
             .iter()
             .map(|t| format!("'{t}'"))
             .collect::<Vec<_>>()
-            .join(" & ");
-        q.push(" and exists (select 1 from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id and ms.search @@ to_tsquery('simple', ")
-            .push_bind(expr)
-            .push("))");
+            .join(" & "),
+    )
+}
+
+/// Pushes the tsquery of `expr` and, when `states` is not empty, of their facet lexemes
+/// (`st_<state>`, kept in every search vector by the triggers of migration 0007): the GIN
+/// index then intersects the words with the states, instead of each match being probed
+/// against matters. The facets are cast, not parsed: the parser would split them at '_'.
+fn push_tsquery(q: &mut QueryBuilder<Postgres>, expr: String, states: &[State]) {
+    q.push("(to_tsquery('simple', ").push_bind(expr).push(")");
+    if !states.is_empty() {
+        let facets = states
+            .iter()
+            .map(|s| format!("'st_{}'", s.code()))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        q.push(" && ").push_bind(facets).push("::tsquery");
     }
-    true
+    q.push(")");
+}
+
+/// A search whose only filter besides the words is the state, by a viewer who sees the whole
+/// organisation (the console's search box): counted and paged within matter_search, by its
+/// seq, so only the page's matters are read. A common word walks matter_search_seq_idx
+/// newest first; a rare one, or one in a rare state, is sorted from the few matches the GIN
+/// index intersects.
+fn plain_search(scope: &MatterScope, f: &MatterFilter) -> bool {
+    scope.all
+        && f.q.is_some()
+        && f.unit_id.is_none()
+        && f.category_id.is_none()
+        && f.channel.is_none()
+        && f.petition_type.is_none()
+        && f.deadline_status.is_none()
+        && f.registered_from.is_none()
+        && f.registered_to.is_none()
+}
+
+async fn search_in_index(
+    conn: &mut PgConnection,
+    org: OrganisationId,
+    f: &MatterFilter,
+    now: DateTime<Utc>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<MatterSummary>> {
+    let empty = Page {
+        items: Vec::new(),
+        total: 0,
+        total_exact: true,
+        page,
+        per_page,
+    };
+    let Some(expr) = f.q.as_deref().and_then(search_expr) else {
+        return Ok(empty);
+    };
+    let mut c = QueryBuilder::<Postgres>::new(
+        "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
+    );
+    c.push_bind(org.as_uuid()).push(" and ms.search @@ ");
+    push_tsquery(&mut c, expr.clone(), &f.states);
+    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
+    let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+    if total == 0 {
+        return Ok(empty);
+    }
+    let mut q = QueryBuilder::<Postgres>::new(format!(
+        "select {SUMMARY_COLUMNS} from (select ms.matter_id, ms.seq from matter_search ms where ms.organisation_id = "
+    ));
+    q.push_bind(org.as_uuid()).push(" and ms.search @@ ");
+    push_tsquery(&mut q, expr, &f.states);
+    // Open states are few by nature (a matter is open for weeks and closed for years), so
+    // their matches of the words are few too and are best sorted from what the GIN index
+    // intersects; `+ 0` keeps the planner off walking matter_search_seq_idx, which it
+    // prefers for a word common overall and then reads every fresh registration (all in
+    // another state) above the first match.
+    let few_by_nature = !f.states.is_empty() && f.states.iter().all(|st| st.is_open());
+    q.push(if few_by_nature {
+        " order by ms.seq + 0 desc limit "
+    } else {
+        " order by ms.seq desc limit "
+    })
+    .push_bind(per_page as i64)
+    .push(" offset ")
+    .push_bind((i64::from(page) - 1) * i64::from(per_page))
+    .push(") hit join matters m on m.organisation_id = ")
+    .push_bind(org.as_uuid())
+    .push(" and m.id = hit.matter_id order by hit.seq desc");
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        total,
+        total_exact: total < COUNT_CAP,
+        page,
+        per_page,
+    })
 }
 
 pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> Result<Page<MatterSummary>> {
@@ -553,6 +665,9 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     let page = f.page.max(1);
     let scope = viewer.scope();
     let mut conn = s.pool.acquire().await?;
+    if plain_search(&scope, f) {
+        return search_in_index(&mut conn, scope.organisation_id, f, now, page, per_page).await;
+    }
 
     // Count first, up to COUNT_CAP, as on SQLite: an exact total of a large result would cost
     // a scan of all of it.
@@ -571,39 +686,115 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
     let few = total < COUNT_CAP;
 
-    let mut q = QueryBuilder::<Postgres>::new(format!("select {SUMMARY_COLUMNS} from matters m where"));
+    if total == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+            total_exact: true,
+            page,
+            per_page,
+        });
+    }
     let offset = (i64::from(page) - 1) * i64::from(per_page);
-    let offset = if f.deadline_status.is_some() && f.q.is_none() {
-        // The page's ids are picked by an index-only scan of the deadline index (it holds
-        // every column the filter and the order need) and only their rows are read: the open
-        // matters with a deadline are tens of thousands, and reading each to sort them took
-        // a second at a million matters.
-        q.push(" m.organisation_id = ")
-            .push_bind(scope.organisation_id.as_uuid())
-            .push(" and m.id in (select m.id from matters m where");
+    let order = " order by m.registered_at desc, m.seq desc limit ";
+    let mut q = QueryBuilder::<Postgres>::new("");
+    if few && f.deadline_status.is_none() {
+        // Every match is at hand, at most COUNT_CAP: the filter picks them by its own index and
+        // they are sorted. Left to itself the planner walks all matters newest first for a
+        // page and tests each, which when the newest match nothing (a burst of fresh
+        // registrations above the few matters of a rare state, say) reads tens of thousands of rows. The
+        // materialised CTE keeps the order out of the filter's plan.
+        q.push(format!(
+            "with hit as materialized (select {SUMMARY_COLUMNS}, m.seq from matters m where"
+        ));
         push_scope(&mut q, &scope);
         push_filters(&mut q, scope.organisation_id, f, now);
-        q.push(" order by m.registered_at desc, m.seq desc limit ")
+        q.push(") select * from hit m");
+    } else if let Some(u) = f.unit_id {
+        // A unit's matters newest first from its own rows in matter_units (which carry the
+        // matter's registered_at and seq, migration 0007): a page reads about as many
+        // matters as it shows, however few of all matters the unit has.
+        q.push(format!(
+            "select {SUMMARY_COLUMNS} from matter_units fu join matters m on m.organisation_id = fu.organisation_id and m.id = fu.matter_id where fu.organisation_id = "
+        ))
+        .push_bind(scope.organisation_id.as_uuid())
+        .push(" and fu.unit_id = ")
+        .push_bind(u.as_uuid())
+        .push(" and");
+        push_scope(&mut q, &scope);
+        let others = MatterFilter {
+            unit_id: None,
+            ..f.clone()
+        };
+        push_filters(&mut q, scope.organisation_id, &others, now);
+        q.push(" order by fu.registered_at desc, fu.seq desc limit ")
             .push_bind(per_page as i64)
             .push(" offset ")
-            .push_bind(offset)
-            .push(")");
-        0
-    } else {
+            .push_bind(offset);
+        let rows = q.build().fetch_all(&mut *conn).await?;
+        let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+        return Ok(Page {
+            items,
+            total,
+            total_exact: few,
+            page,
+            per_page,
+        });
+    } else if f.states.len() > 1 && f.deadline_status.is_none() {
+        // Several states: each state's matters newest first from matters_state_seq_idx, as many
+        // as the page needs, merged. One index range cannot give two states in order, so the
+        // planner otherwise walks all matters and tests each.
+        q.push("select * from (");
+        for (i, st) in f.states.iter().enumerate() {
+            if i > 0 {
+                q.push(" union all ");
+            }
+            q.push(format!("(select {SUMMARY_COLUMNS}, m.seq from matters m where"));
+            push_scope(&mut q, &scope);
+            let one = MatterFilter {
+                states: vec![*st],
+                ..f.clone()
+            };
+            push_filters(&mut q, scope.organisation_id, &one, now);
+            q.push(order).push_bind(offset + i64::from(per_page)).push(")");
+        }
+        q.push(") m");
+    } else if f.deadline_status.is_some() {
+        // Every match's id, registration time and seq from an index-only scan of a deadline
+        // index (matters_deadline_idx, matters_due_soon_idx: each holds every column the
+        // filter and the order need), sorted there, and only the page's rows read. The
+        // matters with a deadline are the open ones, tens of thousands; walking all matters
+        // newest first instead reads every fresh registration (none overdue yet) on top.
+        q.push("with hit as materialized (select m.id, m.registered_at, m.seq from matters m where");
         push_scope(&mut q, &scope);
         push_filters(&mut q, scope.organisation_id, f, now);
-        offset
-    };
-    // A search shows the newest recorded first, as SQLite's (driven by its full-text index in
-    // insertion order); a list the newest registered first.
-    q.push(if f.q.is_some() {
-        " order by m.seq desc limit "
+        q.push(format!(
+            ") select {SUMMARY_COLUMNS} from (select * from hit m order by m.registered_at desc, m.seq desc limit "
+        ))
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind(offset)
+        .push(") h join matters m on m.organisation_id = ")
+        .push_bind(scope.organisation_id.as_uuid())
+        .push(" and m.id = h.id order by h.registered_at desc, h.seq desc");
+        let rows = q.build().fetch_all(&mut *conn).await?;
+        let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+        return Ok(Page {
+            items,
+            total,
+            total_exact: few,
+            page,
+            per_page,
+        });
     } else {
-        " order by m.registered_at desc, m.seq desc limit "
-    })
-    .push_bind(per_page as i64)
-    .push(" offset ")
-    .push_bind(offset);
+        q.push(format!("select {SUMMARY_COLUMNS} from matters m where"));
+        push_scope(&mut q, &scope);
+        push_filters(&mut q, scope.organisation_id, f, now);
+    }
+    q.push(order)
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind(offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
     Ok(Page {

@@ -560,48 +560,99 @@ pub(super) async fn list(
     let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
     let few = total < COUNT_CAP;
 
-    let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS} from"));
-    let order = match f.unit_id {
-        Some(u) if few => {
-            from_unit(&mut q, u);
-            push_scope(&mut q, &scope);
-            push_filters(&mut q, scope.organisation_id, &others, now);
-            " order by m.registered_at desc, m.seq desc limit "
-        }
-        _ if f.deadline_status.is_some() => {
-            // The page's rows are picked from the deadline index alone (it holds every column
-            // the filter and the order need), and only they are read: the open matters with a
-            // deadline are tens of thousands, and reading each to sort them took a second.
-            q.push(" matters m where m.seq in (select m.seq from matters m where");
-            push_scope(&mut q, &scope);
-            push_filters(&mut q, scope.organisation_id, f, now);
-            q.push(" order by m.registered_at desc, m.seq desc limit ")
-                .push_bind(per_page as i64)
-                .push(" offset ")
-                .push_bind((i64::from(page) - 1) * i64::from(per_page))
-                .push(")");
-            " order by m.registered_at desc, m.seq desc limit "
-        }
-        _ => {
-            q.push(" matters m where");
-            push_scope(&mut q, &scope);
-            push_filters(&mut q, scope.organisation_id, f, now);
-            if few {
-                " order by +m.registered_at desc, +m.seq desc limit "
-            } else {
-                " order by m.registered_at desc, m.seq desc limit "
+    if total == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+            total_exact: true,
+            page,
+            per_page,
+        });
+    }
+    let offset = (i64::from(page) - 1) * i64::from(per_page);
+    const ORDER: &str = " order by m.registered_at desc, m.seq desc limit ";
+    let mut q = QueryBuilder::<Sqlite>::new("");
+    let mut outer_offset = offset;
+    let order = if few && f.deadline_status.is_none() {
+        q.push(format!("select {SUMMARY_COLUMNS} from"));
+        match f.unit_id {
+            Some(u) => from_unit(&mut q, u),
+            None => {
+                q.push(" matters m where");
             }
         }
-    };
-    let offset = if f.deadline_status.is_some() && !(few && f.unit_id.is_some()) {
-        0
+        push_scope(&mut q, &scope);
+        push_filters(
+            &mut q,
+            scope.organisation_id,
+            if f.unit_id.is_some() { &others } else { f },
+            now,
+        );
+        " order by +m.registered_at desc, +m.seq desc limit "
+    } else if let Some(u) = f.unit_id {
+        // Many matches: the unit's own rows in matter_units newest first (they carry the
+        // matter's registered_at and seq, migration 0007), each joined to its matter, so a
+        // page reads about as many matters as it shows.
+        q.push(format!("select {SUMMARY_COLUMNS} from"));
+        from_unit(&mut q, u);
+        push_scope(&mut q, &scope);
+        push_filters(&mut q, scope.organisation_id, &others, now);
+        " order by fu.registered_at desc, fu.seq desc limit "
+    } else if f.states.len() > 1 && f.deadline_status.is_none() {
+        // Several states: each state's matters newest first from matters_state_seq_idx, as
+        // many as the page needs, merged. One index range cannot give two states in order,
+        // so SQLite otherwise walks all matters newest first and reads each.
+        q.push("select * from (");
+        for (i, st) in f.states.iter().enumerate() {
+            if i > 0 {
+                q.push(" union all ");
+            }
+            q.push(format!(
+                "select * from (select {SUMMARY_COLUMNS}, m.seq from matters m where"
+            ));
+            push_scope(&mut q, &scope);
+            let one = MatterFilter {
+                states: vec![*st],
+                ..f.clone()
+            };
+            push_filters(&mut q, scope.organisation_id, &one, now);
+            q.push(ORDER).push_bind(offset + i64::from(per_page)).push(")");
+        }
+        q.push(") m");
+        ORDER
+    } else if let Some(status) = f.deadline_status {
+        // The page's rows are picked from a deadline index alone (matters_deadline_idx,
+        // matters_due_soon_idx: each holds every column the filter and the order need), and
+        // only they are read: the open matters with a deadline are tens of thousands, and
+        // reading each to sort them took a second. Due soon is read from due_soon_at's side,
+        // which holds only the overdue and due-soon matters, not every fresh registration
+        // whose deadline lies ahead.
+        q.push(format!(
+            "select {SUMMARY_COLUMNS} from matters m where m.seq in (select m.seq from matters m"
+        ));
+        if status == DeadlineStatus::DueSoon {
+            q.push(" indexed by matters_due_soon_idx");
+        }
+        q.push(" where");
+        push_scope(&mut q, &scope);
+        push_filters(&mut q, scope.organisation_id, f, now);
+        q.push(" order by +m.registered_at desc, +m.seq desc limit ")
+            .push_bind(per_page as i64)
+            .push(" offset ")
+            .push_bind(offset)
+            .push(")");
+        outer_offset = 0;
+        ORDER
     } else {
-        (i64::from(page) - 1) * i64::from(per_page)
+        q.push(format!("select {SUMMARY_COLUMNS} from matters m where"));
+        push_scope(&mut q, &scope);
+        push_filters(&mut q, scope.organisation_id, f, now);
+        ORDER
     };
     q.push(order)
         .push_bind(per_page as i64)
         .push(" offset ")
-        .push_bind(offset);
+        .push_bind(outer_offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
     Ok(Page {
@@ -642,24 +693,97 @@ async fn search(
         .map(|t| format!("\"{t}\""))
         .collect::<Vec<_>>()
         .join(" AND ");
+    // A state filter of open states only (few by nature: a matter is open for weeks and closed
+    // for years) is tested against the set of their matters' seqs, read once from
+    // matters_state_seq_idx into a temporary index, instead of by reading each match's
+    // matters row: a common word in a rare state read hundreds of thousands of rows (0.3-3 s).
+    // The unary `+` stops SQLite from driving the query from that set (one full-text lookup
+    // per member), and CROSS JOIN keeps the full-text index as the outer loop, newest first.
+    // Closed states are most matters; their matches are simply read.
+    let in_states = !f.states.is_empty() && f.states.iter().all(|st| st.is_open());
+    let push_in_states = |q: &mut QueryBuilder<Sqlite>| {
+        if in_states {
+            q.push(" and +matters_fts.rowid in (select s.seq from matters s where s.organisation_id = ")
+                .push_bind(scope.organisation_id.to_string())
+                .push(" and s.state in (");
+            let mut sep = q.separated(", ");
+            for st in &f.states {
+                sep.push_bind(st.code());
+            }
+            q.push("))");
+        }
+    };
+    // Only the words and the states, by a viewer who sees the whole organisation (the
+    // console's search box): the set of seqs already limits the count to the organisation,
+    // so it needs no matters row at all.
+    let only_states = scope.all
+        && f.unit_id.is_none()
+        && f.category_id.is_none()
+        && f.channel.is_none()
+        && f.petition_type.is_none()
+        && f.deadline_status.is_none()
+        && f.registered_from.is_none()
+        && f.registered_to.is_none();
     const FROM: &str =
-        " from matters_fts join matters m on m.seq = matters_fts.rowid where matters_fts match ";
+        " from matters_fts cross join matters m on m.seq = matters_fts.rowid where matters_fts match ";
 
-    let mut c = QueryBuilder::<Sqlite>::new(format!("select count(*) from (select 1{FROM}"));
-    c.push_bind(expr.clone()).push(" and");
-    push_scope(&mut c, scope);
-    push_filters(&mut c, scope.organisation_id, f, now);
+    let offset = (i64::from(page) - 1) * i64::from(per_page);
+    if in_states && only_states && offset + i64::from(per_page) <= COUNT_CAP as i64 {
+        // One pass: the first COUNT_CAP matches newest first (which hold the page), counted,
+        // and the page's rows read; the set of seqs is built once, not once per statement.
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "with hit as materialized (select matters_fts.rowid as seq from matters_fts where matters_fts match ",
+        );
+        q.push_bind(expr.clone());
+        push_in_states(&mut q);
+        q.push(" order by matters_fts.rowid desc limit ")
+            .push_bind(COUNT_CAP as i64)
+            .push(format!(
+                ") select {SUMMARY_COLUMNS}, (select count(*) from hit) as total from (select seq from hit order by seq desc limit "
+            ))
+            .push_bind(per_page as i64)
+            .push(" offset ")
+            .push_bind(offset)
+            .push(") h cross join matters m on m.seq = h.seq order by h.seq desc");
+        let rows = q.build().fetch_all(&mut *conn).await?;
+        if let Some(first) = rows.first() {
+            let total = first.get::<i64, _>("total") as u64;
+            let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+            return Ok(Page {
+                items,
+                total,
+                total_exact: total < COUNT_CAP,
+                page,
+                per_page,
+            });
+        }
+        // A page past the last match: the count below says how many there are.
+    }
+    let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (select 1");
+    if in_states && only_states {
+        c.push(" from matters_fts where matters_fts match ")
+            .push_bind(expr.clone());
+        push_in_states(&mut c);
+    } else {
+        c.push(FROM).push_bind(expr.clone());
+        push_in_states(&mut c);
+        c.push(" and");
+        push_scope(&mut c, scope);
+        push_filters(&mut c, scope.organisation_id, f, now);
+    }
     c.push(" limit ").push_bind(COUNT_CAP as i64).push(")");
     let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
 
     let mut q = QueryBuilder::<Sqlite>::new(format!("select {SUMMARY_COLUMNS}{FROM}"));
-    q.push_bind(expr).push(" and");
+    q.push_bind(expr);
+    push_in_states(&mut q);
+    q.push(" and");
     push_scope(&mut q, scope);
     push_filters(&mut q, scope.organisation_id, f, now);
     q.push(" order by matters_fts.rowid desc limit ")
         .push_bind(per_page as i64)
         .push(" offset ")
-        .push_bind((i64::from(page) - 1) * i64::from(per_page));
+        .push_bind(offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
     Ok(Page {

@@ -1,0 +1,232 @@
+//! Lists and searches whose filter matches more than the count cap (1,000), which the store
+//! answers by other plans than small results (walks of per-state, per-unit and deadline
+//! indexes, the state facet of the search index): the same pages, newest first, as a brute
+//! force over what was loaded, and a state change moves a matter between filtered searches
+//! at once. Run against every backend.
+
+mod suite;
+
+use chrono::Duration;
+use suite::*;
+use xinfang_core::deadline::DeadlineStatus;
+use xinfang_core::ids::PetitionId;
+use xinfang_core::lifecycle::Command;
+use xinfang_core::matter::{Channel, PetitionType, State};
+use xinfang_core::org::Actor;
+use xinfang_store::MatterFilter;
+use xinfang_store::bulk::{BulkContext, MatterBuilder};
+
+/// The count cap of every backend (`Page::total`).
+const COUNT_CAP: u64 = 1_000;
+
+/// Matters loaded; the largest filtered set below is half of them, over the cap.
+const N: usize = 2_200;
+
+fn filter() -> MatterFilter {
+    MatterFilter {
+        page: 1,
+        per_page: 20,
+        ..MatterFilter::default()
+    }
+}
+
+#[tokio::test]
+async fn pages_of_large_results_are_the_newest_matches() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        let clerk = Actor::Staff(o.clerk.clone());
+        let cx = BulkContext {
+            vault: b.vault(),
+            organisation_id: o.id,
+            rules: s.default_rule_set(o.id).await.expect("rules"),
+            calendar: s.calendar(o.id).await.expect("calendar"),
+            now: t0(),
+        };
+        // Matter i is received i minutes after a start 90 days ago (all deadlines of the open
+        // ones have passed): even i assigned to unit A, i ≡ 1 (mod 4) in progress at unit B,
+        // i ≡ 3 (mod 4) left registered. Every title says 停车, every third one 收费 too.
+        let start = t0() - Duration::days(90);
+        let mut ids: Vec<PetitionId> = Vec::with_capacity(N);
+        let mut states = Vec::with_capacity(N);
+        let mut batch = Vec::new();
+        let mut loader = s.bulk_loader(o.id).await.expect("loader");
+        for i in 0..N {
+            let title = if i % 3 == 0 {
+                format!("停车场收费过高 第{i}号")
+            } else {
+                format!("停车场排队太久 第{i}号")
+            };
+            let mut m = matter(
+                Channel::Phone,
+                PetitionType::Appeal,
+                &title,
+                "晚上停车排队很久，希望改进。",
+                vec![caller("市民", &format!("139{:08}", i))],
+            );
+            let at = start + Duration::minutes(i as i64);
+            m.received_at = Some(at);
+            let mut built = MatterBuilder::register(&cx, &clerk, m).expect("bulk register");
+            let state = if i % 4 == 3 {
+                State::Registered
+            } else {
+                let unit = if i % 2 == 0 { &o.unit_a } else { &o.unit_b };
+                let step = |h: i64| at + Duration::seconds(h);
+                built
+                    .apply(&clerk, &Command::Accept { note: None }, step(1))
+                    .expect("accept");
+                built.apply(&clerk, &o.classify(), step(2)).expect("classify");
+                built.apply(&clerk, &assign(unit), step(3)).expect("assign");
+                if i % 2 == 0 {
+                    State::Assigned
+                } else {
+                    built
+                        .apply(
+                            &Actor::Staff(o.handler_b.clone()),
+                            &Command::StartHandling,
+                            step(4),
+                        )
+                        .expect("start");
+                    State::InProgress
+                }
+            };
+            ids.push(built.matter().id);
+            states.push(state);
+            batch.push(built.finish().expect("rows"));
+            if batch.len() == 500 {
+                loader.load(std::mem::take(&mut batch)).await.expect("batch");
+            }
+        }
+        loader.load(batch).await.expect("last batch");
+        loader.finish().await.expect("finish");
+
+        // The newest first of the matters i that `keep` admits, page `page` of 20.
+        let expect = |keep: &dyn Fn(usize) -> bool, page: usize| -> Vec<PetitionId> {
+            (0..N)
+                .rev()
+                .filter(|&i| keep(i))
+                .skip((page - 1) * 20)
+                .take(20)
+                .map(|i| ids[i])
+                .collect()
+        };
+        let got = async |f: MatterFilter| {
+            let p = s.list_matters(&o.supervisor, &f).await.expect("list");
+            (
+                p.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+                p.total,
+                p.total_exact,
+            )
+        };
+        let capped = (COUNT_CAP, false);
+
+        let both = |i: usize| states[i] != State::Registered;
+        for page in [1, 3] {
+            let f = MatterFilter {
+                states: vec![State::Assigned, State::InProgress],
+                page: page as u32,
+                ..filter()
+            };
+            let (items, total, exact) = got(f).await;
+            assert_eq!(items, expect(&both, page), "two states, page {page}");
+            assert_eq!((total, exact), capped);
+        }
+
+        let at_a = |i: usize| i.is_multiple_of(2);
+        for page in [1, 2] {
+            let f = MatterFilter {
+                unit_id: Some(o.unit_a.id),
+                page: page as u32,
+                ..filter()
+            };
+            let (items, total, exact) = got(f).await;
+            assert_eq!(items, expect(&at_a, page), "unit A, page {page}");
+            assert_eq!((total, exact), capped);
+        }
+        // The same unit with a second filter, few matches.
+        let f = MatterFilter {
+            unit_id: Some(o.unit_b.id),
+            states: vec![State::InProgress],
+            ..filter()
+        };
+        let in_b = |i: usize| states[i] == State::InProgress;
+        assert_eq!(got(f).await, (expect(&in_b, 1), 550, true));
+
+        let f = MatterFilter {
+            deadline_status: Some(DeadlineStatus::Overdue),
+            page: 2,
+            ..filter()
+        };
+        let (items, total, _) = got(f).await;
+        assert!(total > 0, "the open matters are overdue");
+        let overdue = s
+            .list_matters(
+                &o.supervisor,
+                &MatterFilter {
+                    deadline_status: Some(DeadlineStatus::Overdue),
+                    per_page: 100,
+                    ..filter()
+                },
+            )
+            .await
+            .expect("overdue");
+        assert!(
+            overdue
+                .items
+                .iter()
+                .all(|m| m.deadline_status == Some(DeadlineStatus::Overdue))
+        );
+        let newest: Vec<PetitionId> = overdue.items.iter().skip(20).take(20).map(|m| m.id).collect();
+        assert_eq!(items, newest, "page 2 continues page 1 of the overdue list");
+
+        // Searches: the words alone, with an open state (the facet), with two.
+        let search = |q: &str, states: Vec<State>, page: u32| MatterFilter {
+            q: Some(q.to_string()),
+            states,
+            page,
+            ..filter()
+        };
+        let (items, total, exact) = got(search("停车", vec![], 1)).await;
+        assert_eq!(items, expect(&|_| true, 1));
+        assert_eq!((total, exact), capped);
+        let assigned = |i: usize| states[i] == State::Assigned;
+        for page in [1, 4] {
+            let (items, total, exact) = got(search("停车", vec![State::Assigned], page)).await;
+            assert_eq!(
+                items,
+                expect(&assigned, page as usize),
+                "停车 assigned, page {page}"
+            );
+            assert_eq!((total, exact), capped);
+        }
+        let fee_open = |i: usize| i.is_multiple_of(3) && states[i] != State::Registered;
+        let (items, total, exact) =
+            got(search("停车 收费", vec![State::Assigned, State::InProgress], 1)).await;
+        assert_eq!(items, expect(&fee_open, 1));
+        assert_eq!(
+            (total, exact),
+            ((0..N).filter(|&i| fee_open(i)).count() as u64, true)
+        );
+        // Past the last match: an empty page, the total still right.
+        let (items, total, _) = got(search("收费", vec![State::InProgress], 40)).await;
+        assert!(items.is_empty());
+        assert_eq!(
+            total,
+            (0..N)
+                .filter(|&i| i.is_multiple_of(3) && states[i] == State::InProgress)
+                .count() as u64
+        );
+
+        // The newest assigned matter starts handling: it leaves the assigned search and
+        // heads the in-progress one, in the same transaction as the transition.
+        let newest_assigned = (0..N).rev().find(|&i| assigned(i)).expect("one");
+        let id = ids[newest_assigned];
+        o.step(s, &o.handler_a, id, Command::StartHandling).await;
+        let (items, _, _) = got(search("停车", vec![State::Assigned], 1)).await;
+        assert!(!items.contains(&id));
+        let (items, total, exact) = got(search("停车", vec![State::InProgress], 1)).await;
+        assert_eq!(items.first(), Some(&id));
+        assert_eq!((total, exact), (551, true));
+    }
+}
