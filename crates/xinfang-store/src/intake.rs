@@ -10,12 +10,6 @@ use xinfang_core::matter::Urgency;
 use xinfang_nlp::dedup::{self, Signature};
 use xinfang_nlp::triage::{Alert, Assessment, Evidence, TypeSuggestion};
 
-/// The newest matters of one band key that a duplicate lookup reads. Similar texts share
-/// many of the 40 keys, so a matter missed under one key is found under another; the cap only
-/// bites on keys that hundreds of copies share (a campaign), where the newest are the ones that
-/// matter.
-pub(crate) const PER_BAND: i64 = 12;
-
 /// How long the backfill leaves a matter alone after its `attempts`-th failure in a row.
 pub(crate) fn retry_delay(attempts: u32) -> chrono::Duration {
     let minutes = 5i64 << attempts.saturating_sub(1).min(10);

@@ -298,9 +298,9 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a matter's signature, band keys, triage and links to earlier matters in one
     /// transaction, replacing an earlier record (a re-run), and forgets its failures.
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
-    /// Matters of `org` other than `exclude` that share a band key with `signature` (the newest
-    /// dozen under each key, at most `limit` of them in all, are examined) and whose estimated
-    /// similarity to it is at least `min_similarity`. Only those are read in full: most band-key collisions are not similar.
+    /// Matters of `org` other than `exclude` that share a band key with `signature` (at most
+    /// `limit` of them are examined) and whose estimated similarity to it is at least
+    /// `min_similarity`. Only those are read in full: most band-key collisions are not similar.
     async fn dedup_candidates(
         &self,
         org: OrganisationId,

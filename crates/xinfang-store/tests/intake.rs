@@ -406,26 +406,3 @@ async fn a_matter_whose_intake_fails_is_set_aside_and_does_not_block_the_others(
         ));
     }
 }
-
-#[tokio::test]
-async fn a_campaign_of_copies_costs_the_newest_dozen_not_all_of_them() {
-    for b in backends().await {
-        let s = b.store.as_ref();
-        let o = Org::create(s, "机场集团", b.name).await;
-        let mut copies = Vec::new();
-        for _ in 0..20 {
-            copies.push(register(s, &o, BUS, vec![zhang_san()]).await);
-            b.clock.advance(Duration::minutes(1));
-        }
-        let probe = register(s, &o, BUS, vec![zhang_san()]).await;
-        let found = s
-            .dedup_candidates(o.id, &sig(BUS), SIMILAR, probe, 200)
-            .await
-            .expect("candidates");
-        let mut ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
-        ids.sort();
-        // Every copy shares every key, so each key offers the same newest twelve.
-        let newest: Vec<PetitionId> = copies[8..].to_vec();
-        assert_eq!(ids, newest, "{}", b.name);
-    }
-}

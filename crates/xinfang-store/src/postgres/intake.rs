@@ -162,24 +162,17 @@ pub(super) async fn candidates(
     }
     // First the signatures of the matters sharing a key, verified here: most collisions are
     // not similar, and only the similar ones are worth reading in full.
-    // Each band key gives its newest few matters (UUIDv7 order, backwards along the primary
-    // key), so a key shared by a campaign of hundreds of copies costs a few index entries, not
-    // hundreds.
     let rows = sqlx::query(
         "select s.matter_id, s.version, s.signature from matter_signatures s
          where s.organisation_id = $1 and s.matter_id in (
-             select distinct b.matter_id from unnest($2::bigint[]) as k (key)
-             cross join lateral (
-                 select matter_id from matter_bands
-                 where organisation_id = $1 and band_key = k.key and matter_id <> $3
-                 order by matter_id desc limit $5) b
+             select distinct matter_id from matter_bands
+             where organisation_id = $1 and band_key = any($2) and matter_id <> $3
              limit $4)",
     )
     .bind(org.as_uuid())
     .bind(dedup::band_keys(probe).to_vec())
     .bind(exclude.as_uuid())
     .bind(i64::from(limit))
-    .bind(crate::intake::PER_BAND)
     .fetch_all(&s.pool)
     .await?;
     let mut similar: HashMap<Uuid, (i16, Vec<u8>, f32)> = HashMap::new();

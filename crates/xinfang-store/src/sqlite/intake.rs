@@ -171,24 +171,19 @@ pub(super) async fn candidates(
     let mut q = QueryBuilder::<Sqlite>::new(
         "select s.matter_id, s.version, s.signature from matter_signatures s where s.organisation_id = ",
     );
-    // Each band key gives its newest few matters (UUIDv7 order, backwards along the primary
-    // key), so a key shared by a campaign of hundreds of copies costs a few entries.
-    q.push_bind(&org_s).push(" and s.matter_id in (");
-    for (i, k) in dedup::band_keys(probe).iter().enumerate() {
-        if i > 0 {
-            q.push(" union ");
-        }
-        q.push("select matter_id from (select matter_id from matter_bands where organisation_id = ")
-            .push_bind(&org_s)
-            .push(" and band_key = ")
-            .push_bind(*k)
-            .push(" and matter_id <> ")
-            .push_bind(exclude.to_string())
-            .push(" order by matter_id desc limit ")
-            .push_bind(crate::intake::PER_BAND)
-            .push(")");
+    q.push_bind(&org_s)
+        .push(" and s.matter_id in (select distinct matter_id from matter_bands where organisation_id = ")
+        .push_bind(&org_s)
+        .push(" and band_key in (");
+    let mut sep = q.separated(", ");
+    for k in dedup::band_keys(probe) {
+        sep.push_bind(k);
     }
-    q.push(" limit ").push_bind(i64::from(limit)).push(")");
+    q.push(") and matter_id <> ")
+        .push_bind(exclude.to_string())
+        .push(" limit ")
+        .push_bind(i64::from(limit))
+        .push(")");
     let mut similar: HashMap<String, (i64, Vec<u8>, f32)> = HashMap::new();
     for r in q.build().fetch_all(&s.reader).await? {
         let (version, bytes): (i64, Vec<u8>) = (r.get("version"), r.get("signature"));
