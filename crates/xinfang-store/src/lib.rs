@@ -216,6 +216,9 @@ pub trait Store: Send + Sync + 'static {
     async fn rate_limit_clear(&self, key: &str) -> Result<()>;
 
     // ---- the routing model ----------------------------------------------------------------
+    // Every change of configuration below (models, training imports, routing, dictionary,
+    // lexicon) takes the actor and records a `settings_changed` event in its own transaction
+    // ([`settings`]).
     /// Stores a model as the organisation's next version (1, 2, …) and returns it; with
     /// `activate`, it replaces the active one in the same transaction.
     async fn save_model(&self, org: OrganisationId, by: &Actor, model: NewModel) -> Result<StoredModel>;
