@@ -178,7 +178,7 @@ async fn train_on(
     // The words are cut with the organisation's dictionary as it is now; the model keeps it, so
     // later edits do not change what this version sees (the nightly job retrains on them).
     let dictionary = store.user_dictionary(org).await?;
-    let fingerprint = dictionary_fingerprint(&dictionary);
+    let (fingerprint, words) = dictionary_facts(&dictionary);
     let mut config = TrainConfig::default();
     config.features.dictionary = dictionary;
     let model = tokio::task::spawn_blocking(move || Classifier::train(&rows, &config))
@@ -190,14 +190,7 @@ async fn train_on(
         .pointer_mut("/config/features")
         .and_then(|f| f.as_object_mut())
     {
-        let words = features
-            .remove("dictionary")
-            .and_then(|d| {
-                d.as_str()
-                    .and_then(|t| UserDictionary::parse(t).ok())
-                    .map(|d| d.len())
-            })
-            .unwrap_or(0);
+        features.remove("dictionary");
         features.insert("dictionary_words".into(), words.into());
         features.insert("dictionary_fingerprint".into(), fingerprint.into());
     }
@@ -219,13 +212,11 @@ async fn train_on(
 }
 
 /// Which user dictionary a model was trained with, as stored in its listing: the
-/// [`UserDictionary::fingerprint`] in hex (an unreadable text, which the API never saves,
-/// counts as the empty dictionary).
-fn dictionary_fingerprint(text: &str) -> String {
-    format!(
-        "{:016x}",
-        UserDictionary::parse(text).unwrap_or_default().fingerprint()
-    )
+/// [`UserDictionary::fingerprint`] in hex and the number of words (an unreadable text, which
+/// the API never saves, counts as the empty dictionary).
+fn dictionary_facts(text: &str) -> (String, usize) {
+    let d = UserDictionary::parse(text).unwrap_or_default();
+    (format!("{:016x}", d.fingerprint()), d.len())
 }
 
 /// The nightly job: retrains when the labelled material or the user dictionary changed since
@@ -239,7 +230,7 @@ pub async fn retrain_if_new(store: &dyn Store, org: OrganisationId) -> Result<St
         ));
     }
     let models = store.models(org).await?;
-    let dictionary = dictionary_fingerprint(&store.user_dictionary(org).await?);
+    let (dictionary, _) = dictionary_facts(&store.user_dictionary(org).await?);
     if models.iter().find(|m| m.active).is_some_and(|m| {
         m.training_size as usize == examples.len()
             && m.info
