@@ -634,15 +634,9 @@ impl Store for PgStore {
         org: OrganisationId,
         category: xinfang_core::ids::CategoryId,
     ) -> Result<Option<xinfang_core::ids::UnitId>> {
-        let unit: Option<Option<uuid::Uuid>> = sqlx::query_scalar(
-            "select default_unit_id from categories where organisation_id = $1 and id = $2 and active",
-        )
-        .bind(org.as_uuid())
-        .bind(category.as_uuid())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| classify(e.into()))?;
-        Ok(unit.flatten().map(xinfang_core::ids::UnitId::from_uuid))
+        org::category_default_unit(self, org, category)
+            .await
+            .map_err(classify)
     }
     async fn save_rule_set(
         &self,

@@ -400,6 +400,22 @@ pub(super) async fn categories(s: &PgStore, org: OrganisationId) -> Result<Vec<C
     Ok(cats)
 }
 
+/// The default unit of an active category (one indexed look-up, for routing).
+pub(super) async fn category_default_unit(
+    s: &PgStore,
+    org: OrganisationId,
+    category: CategoryId,
+) -> Result<Option<UnitId>> {
+    let unit: Option<Option<uuid::Uuid>> = sqlx::query_scalar(
+        "select default_unit_id from categories where organisation_id = $1 and id = $2 and active",
+    )
+    .bind(org.as_uuid())
+    .bind(category.as_uuid())
+    .fetch_optional(&s.pool)
+    .await?;
+    Ok(unit.flatten().map(UnitId::from_uuid))
+}
+
 /// Tells every app node that the organisation's calendar or default rule set changed.
 async fn bump_config_revision(conn: &mut PgConnection, org: OrganisationId) -> Result<()> {
     sqlx::query("update organisations set config_revision = config_revision + 1 where id = $1")

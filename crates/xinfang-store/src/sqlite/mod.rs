@@ -444,14 +444,7 @@ impl Store for SqliteStore {
         org: OrganisationId,
         category: xinfang_core::ids::CategoryId,
     ) -> Result<Option<xinfang_core::ids::UnitId>> {
-        let unit: Option<Option<String>> = sqlx::query_scalar(
-            "select default_unit_id from categories where organisation_id = ? and id = ? and active = 1",
-        )
-        .bind(org.to_string())
-        .bind(category.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
-        unit.flatten().map(|u| parse_id(&u)).transpose()
+        org::category_default_unit(self, org, category).await
     }
     async fn save_rule_set(
         &self,

@@ -395,6 +395,22 @@ pub(super) async fn categories(s: &SqliteStore, org: OrganisationId) -> Result<V
     Ok(cats)
 }
 
+/// The default unit of an active category (one indexed look-up, for routing).
+pub(super) async fn category_default_unit(
+    s: &SqliteStore,
+    org: OrganisationId,
+    category: CategoryId,
+) -> Result<Option<UnitId>> {
+    let unit: Option<Option<String>> = sqlx::query_scalar(
+        "select default_unit_id from categories where organisation_id = ? and id = ? and active = 1",
+    )
+    .bind(org.to_string())
+    .bind(category.to_string())
+    .fetch_optional(&s.reader)
+    .await?;
+    unit.flatten().map(|u| parse_id(&u)).transpose()
+}
+
 async fn insert_rule_set(
     conn: &mut sqlx::SqliteConnection,
     org: OrganisationId,
