@@ -100,11 +100,20 @@ pub(crate) fn dictionary_details(before: Option<&str>, after: &str) -> Value {
 }
 
 /// The details of a lexicon change: the revision saved and the terms added and removed.
+/// `before` is the stored lexicon; none means the built-in one, which the first save replaces.
 pub(crate) fn lexicon_details(
-    before: &xinfang_nlp::triage::Lexicon,
+    before: Option<&xinfang_nlp::triage::Lexicon>,
     after: &xinfang_nlp::triage::Lexicon,
     revision: i64,
 ) -> Value {
+    let builtin;
+    let before = match before {
+        Some(b) => b,
+        None => {
+            builtin = xinfang_nlp::triage::Lexicon::builtin();
+            &builtin
+        }
+    };
     let terms = |l: &'_ xinfang_nlp::triage::Lexicon| -> Vec<String> {
         l.entries.iter().map(|e| e.term.clone()).collect()
     };

@@ -482,16 +482,15 @@ pub(super) async fn save_lexicon(
     let work = async {
         // The chain lock orders two nodes' saves: each gets its own revision and event.
         w.lock(org).await?;
-        let before: Option<serde_json::Value> =
-            sqlx::query_scalar("select body from lexicons where organisation_id = $1")
-                .bind(org.as_uuid())
-                .fetch_optional(w.conn())
-                .await?;
-        // A lexicon never saved is the built-in one: that is what the first save replaces.
-        let before = match before {
-            Some(b) => serde_json::from_value(b).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?,
-            None => Lexicon::builtin(),
-        };
+        let before = sqlx::query(
+            "select body, revision, updated_at, updated_by from lexicons where organisation_id = $1",
+        )
+        .bind(org.as_uuid())
+        .fetch_optional(w.conn())
+        .await?
+        .as_ref()
+        .map(stored_lexicon)
+        .transpose()?;
         let row = sqlx::query(
             "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values ($1, $2, 1, $3, $4)
              on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
@@ -505,7 +504,7 @@ pub(super) async fn save_lexicon(
         .fetch_one(w.conn())
         .await?;
         let saved = stored_lexicon(&row)?;
-        let details = crate::settings::lexicon_details(&before, lexicon, saved.revision);
+        let details = crate::settings::lexicon_details(before.as_ref().map(|b| &b.lexicon), lexicon, saved.revision);
         audit_setting(&mut w, s, org, by, Setting::TriageLexicon, details).await?;
         Ok(saved)
     }

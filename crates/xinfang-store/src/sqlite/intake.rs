@@ -495,15 +495,14 @@ pub(super) async fn save_lexicon(
 ) -> Result<StoredLexicon> {
     let body = serde_json::to_string(lexicon).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?;
     let mut w = Writer::begin(s).await?;
-    let before: Option<String> = sqlx::query_scalar("select body from lexicons where organisation_id = ?")
-        .bind(org.to_string())
-        .fetch_optional(w.conn())
-        .await?;
-    // A lexicon never saved is the built-in one: that is what the first save replaces.
-    let before = match before {
-        Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?,
-        None => xinfang_nlp::triage::Lexicon::builtin(),
-    };
+    let before =
+        sqlx::query("select body, revision, updated_at, updated_by from lexicons where organisation_id = ?")
+            .bind(org.to_string())
+            .fetch_optional(w.conn())
+            .await?
+            .as_ref()
+            .map(stored_lexicon)
+            .transpose()?;
     let row = sqlx::query(
         "insert into lexicons (organisation_id, body, revision, updated_at, updated_by) values (?, ?, 1, ?, ?)
          on conflict (organisation_id) do update set body = excluded.body, revision = lexicons.revision + 1,
@@ -517,7 +516,8 @@ pub(super) async fn save_lexicon(
     .fetch_one(w.conn())
     .await?;
     let saved = stored_lexicon(&row)?;
-    let details = crate::settings::lexicon_details(&before, lexicon, saved.revision);
+    let details =
+        crate::settings::lexicon_details(before.as_ref().map(|b| &b.lexicon), lexicon, saved.revision);
     audit_setting(&mut w, s, org, by, Setting::TriageLexicon, details).await?;
     w.commit().await?;
     Ok(saved)
