@@ -21,26 +21,16 @@
 //!
 //! # What the store keeps
 //!
-//! The index lives in the database so that every app node sees the same one:
-//!
-//! ```sql
-//! create table matter_bands (
-//!     organisation_id uuid   not null,
-//!     band_key        bigint not null,   -- band_keys(signature)[i], band index mixed in
-//!     matter_id       uuid   not null,
-//!     primary key (organisation_id, band_key, matter_id)
-//! );
-//! -- plus, on the matter row: dedup_signature bytea/blob (Signature::to_bytes, 512 bytes)
-//! --                          dedup_version  smallint (SIGNATURE_VERSION)
-//! ```
-//!
-//! A lookup is `select distinct matter_id from matter_bands where organisation_id = $1 and
-//! band_key = any($2)` (the primary key serves it and keeps it on one shard), then the candidates'
-//! signatures, petitioner keys and states are read and passed to [`classify`]. Signatures depend
-//! only on the text and on the constants of this module, so a node that computes them agrees
-//! with every other node; a change of those constants bumps [`SIGNATURE_VERSION`] and the store
-//! recomputes the rows of the older version. [`DedupIndex`] is the same index in memory, for
-//! tests, evaluation and benchmarks.
+//! The database keeps each matter's signature (`matter_signatures`: [`Signature::to_bytes`],
+//! 512 bytes, and the [`SIGNATURE_VERSION`] it was computed with), each at a position in a
+//! signature log. Every app node derives the band keys from those rows into its own memory
+//! ([`crate::band_index::BandIndex`], kept current by `xinfang_store::CandidateIndex`), so all
+//! nodes find the same candidates; the candidates' signatures, petitioners and states are then
+//! read from the database and passed to [`classify`]. Signatures depend only on the text and on
+//! the constants of this module, so a node that computes them agrees with every other node; a
+//! change of those constants bumps [`SIGNATURE_VERSION`] and the rows of the older version are
+//! recomputed. [`DedupIndex`] is a simpler index in memory (signatures included) for tests,
+//! evaluation and benchmarks.
 //!
 //! # Links (DESIGN.md sections 3 and 4)
 //!
@@ -130,7 +120,7 @@ pub fn dedup_text(text: &str) -> Vec<char> {
 
 /// splitmix64's finaliser: a fixed, well-mixing 64-bit bijection. Fixed (not `std`'s hasher),
 /// because persisted band keys must not change with the compiler.
-const fn mix(mut z: u64) -> u64 {
+pub(crate) const fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -8,6 +8,8 @@
 //! (petition type, urgency, safety alerts, emotional intensity) and duplicate/repeat detection.
 //! Indexing and querying must tokenise the same way, which is why both live here and nowhere else.
 
+/// The node's in-memory band-key index of stored matters, derived from the database.
+pub mod band_index;
 /// The routing classifier: training, calibrated top-3 prediction with reasons, model files.
 pub mod classifier;
 /// Labelled CSV input with bad rows reported by line.

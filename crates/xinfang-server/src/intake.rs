@@ -1,10 +1,11 @@
 //! Intake intelligence, run after a registration (staff or public; not on an idempotent
 //! replay): triage with the organisation's lexicon, a safety alert for the petition office at
-//! once when the text calls for one, and duplicate/repeat/joint detection against the shared
-//! band-key index (DESIGN.md section 6).
+//! once when the text calls for one, and duplicate/repeat/joint detection against the node's
+//! duplicate index (DESIGN.md section 6).
 //!
-//! Everything it learns is stored, so every app node agrees: the signature and band keys, the
-//! triage, the links, the alert (an audit event and a reminder). The compiled lexicon is cached
+//! Everything it learns is stored, so every app node agrees: the signature (from which every
+//! node derives its in-memory band index, [`CandidateIndex`]), the triage, the links, the alert
+//! (an audit event and a reminder). The compiled lexicon is cached
 //! per organisation under the lexicon's revision, which is read from the database on every run:
 //! a node never assesses with a lexicon another node has replaced.
 //!
@@ -28,11 +29,11 @@ use std::sync::{Arc, LazyLock, Mutex};
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
 use xinfang_nlp::dedup::{self, Existing, Incoming, LinkRules, PetitionerKey, Signature};
 use xinfang_nlp::triage::{LexiconError, Triage};
-use xinfang_store::{IntakeRecord, NewLink, Registered, Store, StoreError};
+use xinfang_store::{CandidateIndex, IntakeRecord, NewLink, Registered, Store, StoreError};
 
 /// At most this many earlier matters sharing a band key are compared with a new one (only the
 /// similar ones are read in full).
-pub const CANDIDATE_LIMIT: u32 = 200;
+pub const CANDIDATE_LIMIT: usize = 200;
 
 /// The built-in lexicon, compiled once per process.
 static BUILTIN: LazyLock<Arc<Triage>> = LazyLock::new(|| Arc::new(Triage::builtin().clone()));
@@ -60,6 +61,8 @@ pub struct Outcome {
 /// The intake step of a server process.
 pub struct Intake {
     rules: LinkRules,
+    /// The node's duplicate index, derived from the stored signatures.
+    candidates: CandidateIndex,
     /// Per organisation: the lexicon revision and its compiled automaton.
     compiled: Mutex<HashMap<OrganisationId, (i64, Arc<Triage>)>>,
 }
@@ -78,8 +81,32 @@ impl Intake {
     pub fn new(rules: LinkRules) -> Self {
         Self {
             rules,
+            candidates: CandidateIndex::new(),
             compiled: Mutex::default(),
         }
+    }
+
+    /// Reads the stored signatures into the node's duplicate index (at start, so the first
+    /// registration does not wait for it) and logs what it holds.
+    pub async fn load_index(&self, store: &dyn Store) {
+        let started = std::time::Instant::now();
+        match self.candidates.catch_up(store).await {
+            Ok(n) => {
+                let stats = self.candidates.stats().await;
+                tracing::info!(
+                    signatures = n,
+                    megabytes = stats.bytes / 1_000_000,
+                    seconds = started.elapsed().as_secs_f32(),
+                    "duplicate index loaded"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "duplicate index not loaded yet; the first intake reads it"),
+        }
+    }
+
+    /// What the node's duplicate index holds.
+    pub async fn index_stats(&self) -> xinfang_store::candidate_index::IndexStats {
+        self.candidates.stats().await
     }
 
     /// The organisation's compiled lexicon and its revision (0: the built-in one).
@@ -153,10 +180,10 @@ impl Intake {
         let text = format!("{}\n{}", subject.title, subject.content);
         let (assessment, signature) =
             tokio::task::spawn_blocking(move || (triage.assess(&text), dedup::signature(&text))).await?;
-        let band_keys = dedup::band_keys(&signature).to_vec();
         let alerts = assessment.alerts.clone();
-        let candidates = store
-            .dedup_candidates(org, &signature, self.rules.similar, id, CANDIDATE_LIMIT)
+        let candidates = self
+            .candidates
+            .candidates(store, org, &signature, self.rules.similar, id, CANDIDATE_LIMIT)
             .await?;
         let links = self.classify(
             &signature,
@@ -176,7 +203,6 @@ impl Intake {
                 IntakeRecord {
                     signature_version: dedup::SIGNATURE_VERSION,
                     signature: signature.to_bytes(),
-                    band_keys,
                     triage: assessment,
                     lexicon_revision: revision,
                     links,

@@ -137,6 +137,8 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (intake, store) = (self.state.intake.clone(), self.state.store.clone());
+        tokio::spawn(async move { intake.load_index(store.as_ref()).await });
         let worker = self.state.config.background.clone().map(|cfg| {
             tokio::spawn(background::run(
                 self.state.store.clone(),

@@ -1,6 +1,8 @@
-//! Candidate lookup against the stored band-key index (issue 4, part 4: "a lookup against
-//! 1,000,000 stored matters under 5 ms"): `Store::dedup_candidates` on a database holding the
-//! signatures and 40 band keys of N matters, by p50/p99 latency.
+//! Candidate lookup against N stored matters (issue 4, part 4: "a lookup against 1,000,000
+//! stored matters under 5 ms"), as intake makes it: `CandidateIndex::candidates` — catch up with
+//! the signature log (one query), 40 band probes in the node's memory, then the similar
+//! candidates' signatures and rows from the database — by p50/p99 latency. Also the time to
+//! read the whole log into a fresh index (what a node does at start) and the index's size.
 //!
 //! ```sh
 //! cargo bench -p xinfang-store --bench dedup_lookup [-- --stored N --queries Q --postgres URL --keep DIR]
@@ -10,13 +12,13 @@
 //! file with `--input`). The stored matters are made from those real messages: each is a
 //! message with 5–40% of its characters edited at random (and for a third of them a sentence
 //! of another message appended), so at 1,000,000 there are about 180 near-copies of every
-//! message. The rows (matters, petitioners, signatures, bands) are written in bulk with SQL,
-//! bands in key order, after the store has created and migrated the database; lookups then go
-//! through the store as intake makes them. Two query sets:
+//! message. The rows (matters, petitioners, signatures) are written in bulk with SQL after the
+//! store has created and migrated the database; lookups then go through the store as intake
+//! makes them. Two query sets:
 //! - `novel`: the last tenth of the messages, never used for stored matters (another subject,
 //!   as most new matters are): few candidates;
 //! - `near_copy`: fresh edits of stored messages, each with ~180 similar matters stored, so the
-//!   lookup reads up to its limit of 200 candidates' signatures: an upper bound.
+//!   lookup reads the signatures of up to its limit of 200 candidates: an upper bound.
 //!
 //! Prints one JSON line per measurement. SQLite by default (a temporary file, removed at the
 //! end unless `--keep DIR`, and measured again without reloading by running once more with the
@@ -34,9 +36,9 @@ use uuid::Uuid;
 use xinfang_core::clock::FixedClock;
 use xinfang_core::ids::{OrganisationId, PetitionId};
 use xinfang_nlp::dataset::load_csv;
-use xinfang_nlp::dedup::{Signature, band_keys, signature};
+use xinfang_nlp::dedup::{Signature, signature};
 use xinfang_store::sqlite::SqliteOptions;
-use xinfang_store::{SqliteStore, Store, Vault};
+use xinfang_store::{CandidateIndex, SqliteStore, Store, Vault};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -108,12 +110,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// One stored matter: its ids, its petitioner (one of 100,000: people write more than once)
-/// and its signature and band keys.
+/// and its signature.
 struct Row {
     id: Uuid,
     petitioner: usize,
     signature: Vec<u8>,
-    keys: [i64; 40],
 }
 
 fn make_rows(texts: &[String], pool: &[char], n: usize) -> Vec<Row> {
@@ -130,7 +131,6 @@ fn make_rows(texts: &[String], pool: &[char], n: usize) -> Vec<Row> {
                             Row {
                                 id: Uuid::now_v7(),
                                 petitioner: rng.random_range(0..100_000),
-                                keys: band_keys(&sig),
                                 signature: sig.to_bytes(),
                             }
                         })
@@ -230,6 +230,19 @@ async fn run() -> Result<(), Error> {
         }
     };
 
+    // What a node does at start: the whole log into a fresh index.
+    let index = CandidateIndex::new();
+    let start = Instant::now();
+    let loaded = index.catch_up(store.as_ref()).await?;
+    let stats = index.stats().await;
+    println!(
+        "{}",
+        json!({
+            "measure": "index_load", "backend": backend, "signatures": loaded,
+            "seconds": start.elapsed().as_secs_f64(), "index_mb": stats.bytes as f64 / 1e6,
+        })
+    );
+
     let mut rng = StdRng::seed_from_u64(99);
     let near: Vec<String> = (0..a.queries)
         .map(|_| synthetic(&texts, &pool, &mut rng))
@@ -241,22 +254,27 @@ async fn run() -> Result<(), Error> {
         }
         let keys: Vec<Signature> = set.iter().map(|t| signature(t)).collect();
         let exclude = PetitionId::new();
-        // Warm-up: the first queries pull the index's upper levels into the page cache.
+        // Warm-up: the first queries pull the log's and tables' upper index levels into cache.
         for k in keys.iter().take(200) {
-            store.dedup_candidates(org, k, SIMILAR, exclude, 200).await?;
+            index
+                .candidates(store.as_ref(), org, k, SIMILAR, exclude, 200)
+                .await?;
         }
         let mut lat = Vec::with_capacity(keys.len());
         let mut found = 0usize;
         for k in &keys {
             let t = Instant::now();
-            found += store.dedup_candidates(org, k, SIMILAR, exclude, 200).await?.len();
+            found += index
+                .candidates(store.as_ref(), org, k, SIMILAR, exclude, 200)
+                .await?
+                .len();
             lat.push(t.elapsed().as_secs_f64() * 1e3);
         }
         lat.sort_by(f64::total_cmp);
         println!(
             "{}",
             json!({
-                "measure": "dedup_candidates", "backend": backend, "stored": if reuse { a.stored } else { rows.len() }, "queries": name,
+                "measure": "candidates", "backend": backend, "stored": if reuse { a.stored } else { rows.len() }, "queries": name,
                 "n": lat.len(), "min_similarity": SIMILAR, "mean_similar_found": found as f64 / lat.len() as f64,
                 "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "max_ms": percentile(&lat, 1.0),
             })
@@ -307,14 +325,15 @@ async fn load_sqlite(url: &str, org: OrganisationId, rows: &[Row]) -> Result<(),
         });
         q.build().execute(&mut *tx).await?;
         let mut q = QueryBuilder::new(
-            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at) ",
+            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at, seq) ",
         );
-        q.push_values(chunk, |mut b, r| {
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
             b.push_bind(&org)
                 .push_bind(r.id.to_string())
                 .push_bind(i64::from(xinfang_nlp::dedup::SIGNATURE_VERSION))
                 .push_bind(&r.signature)
-                .push_bind(now);
+                .push_bind(now)
+                .push_bind((n * BATCH + i + 1) as i64);
         });
         q.build().execute(&mut *tx).await?;
         let mut q = QueryBuilder::new(
@@ -326,25 +345,6 @@ async fn load_sqlite(url: &str, org: OrganisationId, rows: &[Row]) -> Result<(),
                 .push_bind(petitioner_id(r.petitioner).to_string())
                 .push_bind(0);
         });
-        q.build().execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    // Bands in key order, so each insert lands at the right edge of the B-tree.
-    let mut bands: Vec<(i64, u32)> = rows
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| r.keys.iter().map(move |k| (*k, i as u32)))
-        .collect();
-    bands.sort_unstable();
-    bands.dedup();
-    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-    let mut tx = c.begin().await?;
-    for chunk in bands.chunks(BATCH * 4) {
-        let mut q = QueryBuilder::new("insert into matter_bands (organisation_id, band_key, matter_id) ");
-        q.push_values(chunk, |mut b, (k, i)| {
-            b.push_bind(&org).push_bind(*k).push_bind(&ids[*i as usize]);
-        });
-        q.push(" on conflict do nothing");
         q.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
@@ -415,30 +415,11 @@ async fn load_postgres(url: &str, schema: &str, org: OrganisationId, rows: &[Row
         .bind(&people)
         .execute(&mut *tx)
         .await?;
-        let (mut keys, mut owners) = (
-            Vec::with_capacity(chunk.len() * 40),
-            Vec::with_capacity(chunk.len() * 40),
-        );
-        for r in chunk {
-            for k in r.keys {
-                keys.push(k);
-                owners.push(r.id);
-            }
-        }
-        sqlx::query(
-            "insert into matter_bands (organisation_id, band_key, matter_id)
-             select $1, k, m from unnest($2::bigint[], $3::uuid[]) as t (k, m) on conflict do nothing",
-        )
-        .bind(org)
-        .bind(&keys)
-        .bind(&owners)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
     }
     // As autovacuum would after a load (migration 0007 lowers its threshold for these tables):
-    // without it every band entry read also visits the table, which is not the steady state.
-    sqlx::query("vacuum (analyze) matter_bands, matter_signatures, matters")
+    // without it every index entry read also visits the table, which is not the steady state.
+    sqlx::query("vacuum (analyze) matter_signatures, matters, matter_petitioners")
         .execute(&mut c)
         .await?;
     c.close().await?;

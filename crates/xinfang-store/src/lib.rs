@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod candidate_index;
 mod intake;
 pub mod model;
 pub mod postgres;
@@ -26,6 +27,7 @@ mod shared;
 pub mod sqlite;
 pub mod vault;
 
+pub use candidate_index::CandidateIndex;
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -298,19 +300,28 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<u32>;
-    /// Stores a matter's signature, band keys, triage and links to earlier matters in one
-    /// transaction, replacing an earlier record (a re-run), and forgets its failures.
+    /// Stores a matter's signature, triage and links to earlier matters in one transaction,
+    /// replacing an earlier record (a re-run), and forgets its failures. A signature that is new
+    /// or changed takes the next position in the signature log ([`Store::signatures_since`]).
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()>;
-    /// Matters of `org` other than `exclude` that share a band key with `signature` (at most
-    /// `limit` of them are examined) and whose estimated similarity to it is at least
-    /// `min_similarity`. Only those are read in full: most band-key collisions are not similar.
+    /// The signature log, all organisations: stored signatures whose position is after `after`
+    /// or one of `also` (positions an earlier read found missing), in position order, at most
+    /// `limit`. Each node derives its duplicate index from it ([`crate::CandidateIndex`]).
+    ///
+    /// Positions grow in the order signatures are written; on PostgreSQL a position can become
+    /// visible after a higher one (its transaction commits later), which is why a reader asks
+    /// again for the positions it skipped.
+    async fn signatures_since(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<StoredSignature>>;
+    /// Of the matters `among` (candidates from a band index) of `org`, those whose stored
+    /// signature's estimated similarity to `signature` is at least `min_similarity`, with what
+    /// link classification needs. Only those are read in full: most band-key collisions are
+    /// not similar.
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
         signature: &xinfang_nlp::dedup::Signature,
         min_similarity: f32,
-        exclude: PetitionId,
-        limit: u32,
+        among: &[PetitionId],
     ) -> Result<Vec<DedupCandidate>>;
     /// The links of a matter, both ways, to matters the viewer may see; strongest first.
     async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>>;

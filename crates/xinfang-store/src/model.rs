@@ -610,13 +610,24 @@ pub struct IntakeRecord {
     pub signature_version: u16,
     /// `Signature::to_bytes`.
     pub signature: Vec<u8>,
-    /// `band_keys(&signature)`.
-    pub band_keys: Vec<i64>,
     pub triage: Assessment,
     /// The lexicon revision triage ran with (0: the built-in lexicon).
     pub lexicon_revision: i64,
     /// The links to earlier matters intake found (replacing those of an earlier run).
     pub links: Vec<NewLink>,
+}
+
+/// One entry of the signature log (see [`Store::signatures_since`](crate::Store::signatures_since)).
+#[derive(Debug, Clone)]
+pub struct StoredSignature {
+    /// Position in the log.
+    pub seq: i64,
+    pub organisation_id: OrganisationId,
+    pub matter_id: PetitionId,
+    /// `xinfang_nlp::dedup::SIGNATURE_VERSION` it was computed with.
+    pub version: u16,
+    /// `Signature::to_bytes`.
+    pub signature: Vec<u8>,
 }
 
 /// An earlier matter sharing a band key with a new one: what `dedup::classify` needs.

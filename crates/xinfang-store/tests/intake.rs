@@ -1,5 +1,6 @@
-//! Intake's tables, told once and run against every backend: the band-key index finds earlier
-//! matters with the same text (and names their petitioners by the one id a person has), links
+//! Intake's tables, told once and run against every backend: the node's duplicate index, read
+//! from the signature log, finds earlier matters with the same text (and names their
+//! petitioners by the one id a person has), sees writes that commit out of order, links
 //! are stored and read back within the viewer's scope, the repeat rate counts repeats only, a
 //! safety alert reaches the petition office once, and the lexicon keeps its revisions.
 
@@ -14,8 +15,8 @@ use xinfang_core::org::Actor;
 use xinfang_nlp::dedup::{self, Link};
 use xinfang_nlp::triage::{self, Lexicon};
 use xinfang_store::{
-    ActorKind, EventKind, IntakeRecord, LinkDirection, NewLink, ReminderFilter, ReminderKind, RepeatCounts,
-    Store, StoreError,
+    ActorKind, CandidateIndex, EventKind, IntakeRecord, LinkDirection, NewLink, ReminderFilter, ReminderKind,
+    RepeatCounts, Store, StoreError,
 };
 
 const BUS: &str = "本人多次乘坐夜间航班，落地后机场大巴已经停运，只能打车，希望增开夜间线路。";
@@ -27,7 +28,6 @@ fn record_of(text: &str) -> IntakeRecord {
     IntakeRecord {
         signature_version: dedup::SIGNATURE_VERSION,
         signature: sig.to_bytes(),
-        band_keys: dedup::band_keys(&sig).to_vec(),
         triage: triage::assess(text),
         lexicon_revision: 0,
         links: Vec::new(),
@@ -72,14 +72,15 @@ const SIMILAR: f32 = 0.4;
 async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
     for b in backends().await {
         let s = b.store.as_ref();
+        let index = CandidateIndex::new();
         let o = Org::create(s, "机场集团", b.name).await;
         let first = register(s, &o, BUS, vec![zhang_san()]).await;
         let other = register(s, &o, NOISE, vec![caller("李四", "13900001111")]).await;
         // 张三 again, by phone only: the store finds the same petitioner through the number.
         let again = register(s, &o, BUS, vec![caller("张三", PHONE)]).await;
 
-        let found = s
-            .dedup_candidates(o.id, &sig(BUS), SIMILAR, again, 50)
+        let found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
             .await
             .expect("candidates");
         let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
@@ -92,24 +93,24 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         let mine = s.intake_subject(o.id, again).await.expect("subject").petitioners;
         assert_eq!(c.petitioners, mine, "{}: one person, one petitioner id", b.name);
 
-        let noise = s
-            .dedup_candidates(o.id, &sig(NOISE), SIMILAR, other, 50)
+        let noise = index
+            .candidates(s, o.id, &sig(NOISE), SIMILAR, other, 50)
             .await
             .expect("candidates");
         assert!(noise.is_empty(), "{}: an unrelated text finds nothing", b.name);
 
-        // Another organisation's index is not searched.
+        // Another organisation's matters are not candidates.
         let o2 = Org::create(s, "另一集团", &format!("{}2", b.name)).await;
         let foreign = register(s, &o2, BUS, vec![zhang_san()]).await;
-        let found = s
-            .dedup_candidates(o2.id, &sig(BUS), SIMILAR, foreign, 50)
+        let found = index
+            .candidates(s, o2.id, &sig(BUS), SIMILAR, foreign, 50)
             .await
             .expect("candidates");
         assert!(found.is_empty(), "{}: no matter of another organisation", b.name);
 
         // Below the threshold a collision is not a candidate.
-        let strict = s
-            .dedup_candidates(o.id, &sig(BUS), 1.01, again, 50)
+        let strict = index
+            .candidates(s, o.id, &sig(BUS), 1.01, again, 50)
             .await
             .expect("candidates");
         assert!(strict.is_empty(), "{}", b.name);
@@ -118,11 +119,153 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         s.record_intake(o.id, first, record_of(BUS))
             .await
             .expect("re-run");
-        let found = s
-            .dedup_candidates(o.id, &sig(BUS), SIMILAR, again, 50)
+        let found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
             .await
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);
+
+        // A second node starting now reads the same from the log.
+        let fresh = CandidateIndex::new();
+        let found = fresh
+            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
+            .await
+            .expect("candidates");
+        assert_eq!(found.len(), 1, "{}", b.name);
+        assert_eq!(
+            fresh.stats().await.signatures,
+            4,
+            "{}: four signatures stored",
+            b.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_signature_log_gives_each_change_a_new_position() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let first = register(s, &o, BUS, vec![zhang_san()]).await;
+        let second = register(s, &o, NOISE, vec![zhang_san()]).await;
+        let log = s.signatures_since(0, &[], 100).await.expect("log");
+        let order: Vec<PetitionId> = log.iter().map(|r| r.matter_id).collect();
+        assert_eq!(order, vec![first, second], "{}: in the order written", b.name);
+        assert!(log[0].seq < log[1].seq);
+        assert_eq!(log[0].organisation_id, o.id);
+        assert_eq!(log[0].signature, sig(BUS).to_bytes());
+        let top = log[1].seq;
+
+        // An unchanged re-run costs no node anything: nothing new in the log.
+        s.record_intake(o.id, first, record_of(BUS))
+            .await
+            .expect("re-run");
+        assert!(
+            s.signatures_since(top, &[], 100).await.expect("log").is_empty(),
+            "{}",
+            b.name
+        );
+        // `also` asks again for a position below the cursor.
+        let again = s.signatures_since(top, &[log[0].seq], 100).await.expect("log");
+        assert_eq!(again.len(), 1, "{}", b.name);
+        assert_eq!(again[0].matter_id, first);
+
+        // A changed text (intake re-run after an edit) is logged again; the index follows.
+        let index = CandidateIndex::new();
+        let bus_found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, second, 50)
+            .await
+            .expect("candidates");
+        assert_eq!(bus_found.len(), 1, "{}", b.name);
+        s.record_intake(o.id, first, record_of(NOISE))
+            .await
+            .expect("changed");
+        let moved = s.signatures_since(top, &[], 100).await.expect("log");
+        assert_eq!(moved.len(), 1, "{}", b.name);
+        assert!(moved[0].seq > top);
+        assert_eq!(moved[0].signature, sig(NOISE).to_bytes());
+        let bus_found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, second, 50)
+            .await
+            .expect("candidates");
+        assert!(
+            bus_found.is_empty(),
+            "{}: its old text is not found any more",
+            b.name
+        );
+        let noise_found = index
+            .candidates(s, o.id, &sig(NOISE), SIMILAR, second, 50)
+            .await
+            .expect("candidates");
+        assert_eq!(noise_found.len(), 1, "{}: found by its new text", b.name);
+        assert_eq!(noise_found[0].matter_id, first);
+
+        // Paging: a small page still reads everything, in order.
+        let one = s.signatures_since(0, &[], 1).await.expect("log");
+        assert_eq!(one.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_signature_that_commits_late_is_still_found() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let index = CandidateIndex::new();
+        // Another node's intake takes a log position and has not committed yet…
+        let slow = o
+            .register(
+                s,
+                matter(
+                    Channel::Phone,
+                    PetitionType::Appeal,
+                    "夜间大巴",
+                    BUS,
+                    vec![zhang_san()],
+                ),
+            )
+            .await
+            .id;
+        let Some(held) = b.held_signature_write(o.id, slow, &sig(BUS).to_bytes()).await else {
+            continue; // SQLite commits positions in order: nothing can come late.
+        };
+        // …while a later position commits and this node reads past it.
+        let noise = register(s, &o, NOISE, vec![zhang_san()]).await;
+        let probe = o
+            .register(
+                s,
+                matter(
+                    Channel::Phone,
+                    PetitionType::Appeal,
+                    "夜间大巴",
+                    BUS,
+                    vec![zhang_san()],
+                ),
+            )
+            .await
+            .id;
+        let found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, probe, 50)
+            .await
+            .expect("candidates");
+        assert!(found.is_empty(), "not committed yet");
+        let stats = index.stats().await;
+        assert_eq!(stats.signatures, 1, "only the committed one: {stats:?}");
+        let noise_seq = s.signatures_since(0, &[], 10).await.expect("log")[0].seq;
+        assert_eq!(stats.position, noise_seq);
+        assert_eq!(
+            s.signatures_since(0, &[], 10).await.expect("log")[0].matter_id,
+            noise
+        );
+
+        held.commit().await.expect("the slow intake commits");
+        let found = index
+            .candidates(s, o.id, &sig(BUS), SIMILAR, probe, 50)
+            .await
+            .expect("candidates");
+        let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
+        assert_eq!(ids, vec![slow], "the skipped position was asked for again");
+        assert_eq!(index.stats().await.signatures, 2);
     }
 }
 

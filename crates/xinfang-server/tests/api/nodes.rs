@@ -1,6 +1,7 @@
 //! Two app nodes on one PostgreSQL database behave as one system: a session made on one works
 //! on the other, both nodes run their background loops and yet a deadline crossing is one event
-//! and one reminder, a daily report is written once, and registrations on both stay unique.
+//! and one reminder, a daily report is written once, registrations on both stay unique, and a
+//! matter registered on one node is found as a duplicate by the other's in-memory index.
 //!
 //! Runs only with `XINFANG_TEST_POSTGRES_URL` (SQLite is one process's file). The nodes' clock
 //! is the tests' fixed clock: a background job is due again only when the test moves it, so
@@ -261,6 +262,48 @@ async fn registrations_on_both_nodes_get_distinct_tracking_codes() {
         .await;
     let again = again.expect(200);
     assert!(again["secret"].is_null(), "a replay: {again}");
+}
+
+#[tokio::test]
+async fn a_matter_registered_on_one_node_is_a_duplicate_on_the_other() {
+    let Some((a, b)) = spawn_two_nodes(|_| Config::default()).await else {
+        return;
+    };
+    let body = |content: &str| {
+        json!({"channel": "phone", "title": "来电反映", "content": content,
+               "petitioner": {"name": NAME, "phone": PHONE}})
+    };
+    const TAXI: &str =
+        "T2航站楼到达层出租车排队秩序混乱，有人插队加价，保安不管，多次反映没有结果，请尽快整治。";
+    const TAXI_AGAIN: &str =
+        "T2航站楼到达层出租车排队秩序很乱，有人插队加价，保安不管，多次反映都没有结果，请尽快整治。";
+    // Both nodes have read the (empty) log before either registers: B's index must catch up
+    // with A's write, not load it at start.
+    let warm = b
+        .register_with(body("候机区卫生间长时间没有保洁，地面湿滑，希望加强管理。"))
+        .await;
+    let first = a.register_with(body(TAXI)).await;
+    let again = b.register_with(body(TAXI_AGAIN)).await;
+    let s = b.login("clerk").await;
+    let links = b.get_as(&s, &format!("/api/v1/matters/{}/links", again.id)).await;
+    let links = links.expect(200).as_array().cloned().unwrap_or_default();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["kind"], "duplicate");
+    assert_eq!(links[0]["matter_id"], first.id.as_str());
+    // And the other way round.
+    let third = a.register_with(body(TAXI_AGAIN)).await;
+    let s = a.login("clerk").await;
+    let links = a.get_as(&s, &format!("/api/v1/matters/{}/links", third.id)).await;
+    let ids: Vec<String> = links
+        .expect(200)
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| l["matter_id"].as_str().map(str::to_string))
+        .collect();
+    assert!(ids.contains(&first.id) && ids.contains(&again.id), "{ids:?}");
+    assert!(!ids.contains(&warm.id), "{ids:?}");
 }
 
 /// Awaits all futures concurrently (no extra crate for one join).

@@ -1,11 +1,13 @@
-//! Intake on PostgreSQL, shared by every app node on the database: the near-duplicate index
-//! (signatures and LSH band keys), the links intake found, each matter's triage, safety alerts
-//! for the petition office, the repeat-rate counts and the organisation's triage lexicon.
+//! Intake on PostgreSQL, shared by every app node on the database: the signature log each
+//! node derives its duplicate index from, the links intake found, each matter's triage, safety
+//! alerts for the petition office, the repeat-rate counts and the organisation's triage lexicon.
 //!
-//! A band lookup is `band_key = any($2)` on the primary key (organisation, band key, matter),
-//! which leads with the organisation, so on a sharded cluster it stays on one shard. The safety
-//! alert appends an event, so it takes the organisation's chain lock ([`Writer::lock`]); under
-//! that lock the "already raised?" check and the insert cannot interleave with another node's.
+//! A signature's log position comes from the sequence `matter_signatures_seq`, taken when the
+//! row is written; the transaction commits a moment later, so a reader can see position n + 1
+//! before n. [`crate::CandidateIndex`] asks again for the positions it found missing. The
+//! safety alert appends an event, so it takes the organisation's chain lock ([`Writer::lock`]);
+//! under that lock the "already raised?" check and the insert cannot interleave with another
+//! node's.
 
 use super::matters::push_scope;
 use super::{NewEvent, PgStore, Writer, audit_setting, micros};
@@ -21,7 +23,7 @@ use uuid::Uuid;
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
 use xinfang_core::org::{Actor, StaffActor};
-use xinfang_nlp::dedup::{self, Link, Signature};
+use xinfang_nlp::dedup::{Link, Signature};
 use xinfang_nlp::triage::{Alert, Lexicon};
 
 fn state(s: &str) -> Result<State> {
@@ -61,67 +63,39 @@ pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: 
     let mut tx = s.pool.begin().await?;
     // Derived data that the backfill recomputes for a matter without a signature: it need not
     // wait for its own WAL flush (the registration it follows was flushed before it was
-    // acknowledged), which takes a disk round trip off every registration.
-    sqlx::query("set local synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
+    // acknowledged), which takes a disk round trip off every registration. The time limit
+    // bounds how long a signature's log position can stay invisible to the nodes reading the
+    // log (see `CandidateIndex`: a missing position is asked for again for ten minutes).
+    sqlx::query(
+        "select set_config('synchronous_commit', 'off', true), set_config('statement_timeout', '30s', true)",
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("delete from intake_failures where organisation_id = $1 and matter_id = $2")
         .bind(org.as_uuid())
         .bind(id.as_uuid())
         .execute(&mut *tx)
         .await?;
-    let old: Option<(i16, Vec<u8>)> = sqlx::query_as(
-        "select version, signature from matter_signatures where organisation_id = $1 and matter_id = $2
-         for update",
+    let version =
+        i16::try_from(r.signature_version).map_err(|_| StoreError::Corrupt("signature version".into()))?;
+    // A changed signature takes a new log position so that every node reads it again; an
+    // unchanged one (a re-run) keeps its position and costs no node anything.
+    sqlx::query(
+        "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (organisation_id, matter_id) do update set
+             version = excluded.version, signature = excluded.signature, created_at = excluded.created_at,
+             seq = nextval('matter_signatures_seq')
+         where (matter_signatures.version, matter_signatures.signature)
+             is distinct from (excluded.version, excluded.signature)",
     )
     .bind(org.as_uuid())
     .bind(id.as_uuid())
-    .fetch_optional(&mut *tx)
+    .bind(version)
+    .bind(&r.signature)
+    .bind(now)
+    .execute(&mut *tx)
     .await?;
-    let version =
-        i16::try_from(r.signature_version).map_err(|_| StoreError::Corrupt("signature version".into()))?;
-    let unchanged = old
-        .as_ref()
-        .is_some_and(|(v, sig)| *v == version && *sig == r.signature);
-    if !unchanged {
-        // The old keys are those of the old signature (same constants when same version).
-        if let Some((v, sig)) = &old
-            && i64::from(*v) == i64::from(dedup::SIGNATURE_VERSION)
-            && let Ok(sig) = Signature::from_bytes(sig)
-        {
-            sqlx::query(
-                "delete from matter_bands where organisation_id = $1 and matter_id = $2 and band_key = any($3)",
-            )
-            .bind(org.as_uuid())
-            .bind(id.as_uuid())
-            .bind(dedup::band_keys(&sig).to_vec())
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
-             values ($1, $2, $3, $4, $5)
-             on conflict (organisation_id, matter_id) do update set
-                 version = excluded.version, signature = excluded.signature, created_at = excluded.created_at",
-        )
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .bind(version)
-        .bind(&r.signature)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into matter_bands (organisation_id, band_key, matter_id)
-             select $1, k, $2 from unnest($3::bigint[]) as k
-             on conflict do nothing",
-        )
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .bind(&r.band_keys)
-        .execute(&mut *tx)
-        .await?;
-    }
     sqlx::query(
         "insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
              emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
@@ -149,30 +123,65 @@ pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: 
     Ok(())
 }
 
+pub(super) async fn signatures_since(
+    s: &PgStore,
+    after: i64,
+    also: &[i64],
+    limit: u32,
+) -> Result<Vec<StoredSignature>> {
+    let rows = if also.is_empty() {
+        sqlx::query(
+            "select seq, organisation_id, matter_id, version, signature from matter_signatures
+             where seq > $1 order by seq limit $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&s.pool)
+        .await?
+    } else {
+        sqlx::query(
+            "select seq, organisation_id, matter_id, version, signature from matter_signatures
+             where seq > $1 or seq = any($3) order by seq limit $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .bind(also)
+        .fetch_all(&s.pool)
+        .await?
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(StoredSignature {
+                seq: r.get("seq"),
+                organisation_id: OrganisationId::from_uuid(r.get("organisation_id")),
+                matter_id: PetitionId::from_uuid(r.get("matter_id")),
+                version: u16::try_from(r.get::<i16, _>("version"))
+                    .map_err(|_| StoreError::Corrupt("signature version".into()))?,
+                signature: r.get("signature"),
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn candidates(
     s: &PgStore,
     org: OrganisationId,
     probe: &Signature,
     min_similarity: f32,
-    exclude: PetitionId,
-    limit: u32,
+    among: &[PetitionId],
 ) -> Result<Vec<DedupCandidate>> {
-    if limit == 0 {
+    if among.is_empty() {
         return Ok(Vec::new());
     }
-    // First the signatures of the matters sharing a key, verified here: most collisions are
-    // not similar, and only the similar ones are worth reading in full.
+    // First the signatures, verified here: most band collisions are not similar, and only the
+    // similar ones are worth reading in full.
+    let ids: Vec<Uuid> = among.iter().map(|id| id.as_uuid()).collect();
     let rows = sqlx::query(
-        "select s.matter_id, s.version, s.signature from matter_signatures s
-         where s.organisation_id = $1 and s.matter_id in (
-             select distinct matter_id from matter_bands
-             where organisation_id = $1 and band_key = any($2) and matter_id <> $3
-             limit $4)",
+        "select matter_id, version, signature from matter_signatures
+         where organisation_id = $1 and matter_id = any($2)",
     )
     .bind(org.as_uuid())
-    .bind(dedup::band_keys(probe).to_vec())
-    .bind(exclude.as_uuid())
-    .bind(i64::from(limit))
+    .bind(&ids)
     .fetch_all(&s.pool)
     .await?;
     let mut similar: HashMap<Uuid, (i16, Vec<u8>, f32)> = HashMap::new();

@@ -899,15 +899,19 @@ impl Store for PgStore {
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await.map_err(classify)
     }
+    async fn signatures_since(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<StoredSignature>> {
+        intake::signatures_since(self, after, also, limit)
+            .await
+            .map_err(classify)
+    }
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
         signature: &xinfang_nlp::dedup::Signature,
         min_similarity: f32,
-        exclude: PetitionId,
-        limit: u32,
+        among: &[PetitionId],
     ) -> Result<Vec<DedupCandidate>> {
-        intake::candidates(self, org, signature, min_similarity, exclude, limit)
+        intake::candidates(self, org, signature, min_similarity, among)
             .await
             .map_err(classify)
     }

@@ -1,11 +1,11 @@
-//! Intake on SQLite: the near-duplicate index (signatures and LSH band keys), the links intake
-//! found, each matter's triage, safety alerts for the petition office, the repeat-rate counts
-//! and the organisation's triage lexicon.
+//! Intake on SQLite: the signature log the node derives its duplicate index from, the links
+//! intake found, each matter's triage, safety alerts for the petition office, the repeat-rate
+//! counts and the organisation's triage lexicon.
 //!
-//! The band index is a `without rowid` table whose primary key (organisation, band key,
-//! matter) is the table itself: a lookup is one probe per band key. Writes that append an
-//! event (the safety alert) go through [`Writer`]; the others are plain transactions on the
-//! single writer connection.
+//! Writes that append an event (the safety alert) go through [`Writer`]; the others are plain
+//! transactions on the single writer connection. Because there is one writer, a signature's
+//! log position (`seq`, one more than the highest) is committed in position order: a reader
+//! never sees a gap fill in later.
 
 use super::matters::push_scope;
 use super::{NewEvent, SqliteStore, Writer, audit_setting, parse_id, parse_ts, ts};
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use xinfang_core::ids::{OrganisationId, PetitionId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
 use xinfang_core::org::{Actor, StaffActor};
-use xinfang_nlp::dedup::{self, Link, Signature};
+use xinfang_nlp::dedup::{Link, Signature};
 use xinfang_nlp::triage::{Alert, Lexicon};
 
 fn state(s: &str) -> Result<State> {
@@ -53,15 +53,6 @@ pub(super) async fn subject(s: &SqliteStore, org: OrganisationId, id: PetitionId
     })
 }
 
-/// Pushes `(?, ?, ?), …` rows of (organisation, band key, matter).
-fn push_bands(q: &mut QueryBuilder<Sqlite>, org: &str, id: &str, keys: &[i64]) {
-    q.push_values(keys, |mut b, k| {
-        b.push_bind(org.to_string())
-            .push_bind(*k)
-            .push_bind(id.to_string());
-    });
-}
-
 pub(super) async fn record(
     s: &SqliteStore,
     org: OrganisationId,
@@ -77,56 +68,23 @@ pub(super) async fn record(
         .bind(&id_s)
         .execute(&mut *tx)
         .await?;
-    let old: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "select version, signature from matter_signatures where organisation_id = ? and matter_id = ?",
+    // A changed signature takes a new log position so that every node reads it again; an
+    // unchanged one (a re-run) keeps its position.
+    sqlx::query(
+        "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at, seq)
+         values (?, ?, ?, ?, ?, (select coalesce(max(seq), 0) + 1 from matter_signatures))
+         on conflict (organisation_id, matter_id) do update set
+             version = excluded.version, signature = excluded.signature, created_at = excluded.created_at,
+             seq = excluded.seq
+         where matter_signatures.version <> excluded.version or matter_signatures.signature <> excluded.signature",
     )
     .bind(&org_s)
     .bind(&id_s)
-    .fetch_optional(&mut *tx)
+    .bind(i64::from(r.signature_version))
+    .bind(&r.signature)
+    .bind(&now)
+    .execute(&mut *tx)
     .await?;
-    let unchanged = old
-        .as_ref()
-        .is_some_and(|(v, sig)| *v == i64::from(r.signature_version) && *sig == r.signature);
-    if !unchanged {
-        // The old keys are those of the old signature (same constants when same version).
-        if let Some((v, sig)) = &old
-            && *v == i64::from(dedup::SIGNATURE_VERSION)
-            && let Ok(sig) = Signature::from_bytes(sig)
-        {
-            let mut q = QueryBuilder::<Sqlite>::new("delete from matter_bands where organisation_id = ");
-            q.push_bind(&org_s)
-                .push(" and matter_id = ")
-                .push_bind(&id_s)
-                .push(" and band_key in (");
-            let mut sep = q.separated(", ");
-            for k in dedup::band_keys(&sig) {
-                sep.push_bind(k);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
-        }
-        sqlx::query(
-            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
-             values (?, ?, ?, ?, ?)
-             on conflict (organisation_id, matter_id) do update set
-                 version = excluded.version, signature = excluded.signature, created_at = excluded.created_at",
-        )
-        .bind(&org_s)
-        .bind(&id_s)
-        .bind(i64::from(r.signature_version))
-        .bind(&r.signature)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        if !r.band_keys.is_empty() {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "insert into matter_bands (organisation_id, band_key, matter_id) ",
-            );
-            push_bands(&mut q, &org_s, &id_s, &r.band_keys);
-            q.push(" on conflict do nothing");
-            q.build().execute(&mut *tx).await?;
-        }
-    }
     sqlx::query(
         "insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
              emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
@@ -154,36 +112,64 @@ pub(super) async fn record(
     Ok(())
 }
 
+pub(super) async fn signatures_since(
+    s: &SqliteStore,
+    after: i64,
+    also: &[i64],
+    limit: u32,
+) -> Result<Vec<StoredSignature>> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "select seq, organisation_id, matter_id, version, signature from matter_signatures where seq > ",
+    );
+    q.push_bind(after);
+    if !also.is_empty() {
+        q.push(" or seq in (");
+        let mut sep = q.separated(", ");
+        for seq in also {
+            sep.push_bind(*seq);
+        }
+        q.push(")");
+    }
+    q.push(" order by seq limit ").push_bind(i64::from(limit));
+    q.build()
+        .fetch_all(&s.reader)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredSignature {
+                seq: r.get("seq"),
+                organisation_id: parse_id(r.get("organisation_id"))?,
+                matter_id: parse_id(r.get("matter_id"))?,
+                version: u16::try_from(r.get::<i64, _>("version"))
+                    .map_err(|_| StoreError::Corrupt("signature version".into()))?,
+                signature: r.get("signature"),
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn candidates(
     s: &SqliteStore,
     org: OrganisationId,
     probe: &Signature,
     min_similarity: f32,
-    exclude: PetitionId,
-    limit: u32,
+    among: &[PetitionId],
 ) -> Result<Vec<DedupCandidate>> {
-    if limit == 0 {
+    if among.is_empty() {
         return Ok(Vec::new());
     }
     let org_s = org.to_string();
-    // First the signatures of the matters sharing a key, verified here: most collisions are
-    // not similar, and only the similar ones are worth reading in full.
+    // First the signatures, verified here: most band collisions are not similar, and only the
+    // similar ones are worth reading in full.
     let mut q = QueryBuilder::<Sqlite>::new(
-        "select s.matter_id, s.version, s.signature from matter_signatures s where s.organisation_id = ",
+        "select matter_id, version, signature from matter_signatures where organisation_id = ",
     );
-    q.push_bind(&org_s)
-        .push(" and s.matter_id in (select distinct matter_id from matter_bands where organisation_id = ")
-        .push_bind(&org_s)
-        .push(" and band_key in (");
+    q.push_bind(&org_s).push(" and matter_id in (");
     let mut sep = q.separated(", ");
-    for k in dedup::band_keys(probe) {
-        sep.push_bind(k);
+    for id in among {
+        sep.push_bind(id.to_string());
     }
-    q.push(") and matter_id <> ")
-        .push_bind(exclude.to_string())
-        .push(" limit ")
-        .push_bind(i64::from(limit))
-        .push(")");
+    q.push(")");
     let mut similar: HashMap<String, (i64, Vec<u8>, f32)> = HashMap::new();
     for r in q.build().fetch_all(&s.reader).await? {
         let (version, bytes): (i64, Vec<u8>) = (r.get("version"), r.get("signature"));

@@ -655,15 +655,17 @@ impl Store for SqliteStore {
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
         intake::record(self, org, id, record).await
     }
+    async fn signatures_since(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<StoredSignature>> {
+        intake::signatures_since(self, after, also, limit).await
+    }
     async fn dedup_candidates(
         &self,
         org: OrganisationId,
         signature: &xinfang_nlp::dedup::Signature,
         min_similarity: f32,
-        exclude: PetitionId,
-        limit: u32,
+        among: &[PetitionId],
     ) -> Result<Vec<DedupCandidate>> {
-        intake::candidates(self, org, signature, min_similarity, exclude, limit).await
+        intake::candidates(self, org, signature, min_similarity, among).await
     }
     async fn links(&self, viewer: &StaffActor, id: PetitionId) -> Result<Vec<MatterLink>> {
         intake::links(self, viewer, id).await

@@ -438,6 +438,34 @@ impl Backend {
         }
     }
 
+    /// On PostgreSQL, begins a transaction that stores `signature` for matter `id` (taking a
+    /// signature-log position) and does not commit until the returned transaction is: a slow
+    /// intake on another node. `None` on SQLite, where one writer commits positions in order.
+    pub async fn held_signature_write(
+        &self,
+        org: OrganisationId,
+        id: PetitionId,
+        signature: &[u8],
+    ) -> Option<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let Engine::Postgres { schema, .. } = &self.engine else {
+            return None;
+        };
+        let pool = direct(schema).await;
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query(
+            "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
+             values ($1, $2, $3, $4, now())",
+        )
+        .bind(org.as_uuid())
+        .bind(id.as_uuid())
+        .bind(i16::try_from(xinfang_nlp::dedup::SIGNATURE_VERSION).expect("small"))
+        .bind(signature)
+        .execute(&mut *tx)
+        .await
+        .expect("write the signature");
+        Some(tx)
+    }
+
     /// Whether the events table still refuses an in-place edit (the store's own guard).
     pub async fn events_refuse_updates(&self) -> bool {
         match &self.engine {

@@ -1,0 +1,191 @@
+//! The app node's duplicate index: which stored matters may be near-duplicates of a new one.
+//!
+//! The signatures live in the database ([`Store::record_intake`]); this node keeps their LSH
+//! band keys in memory ([`BandIndex`]) and derives them from the database's signature log
+//! ([`Store::signatures_since`]), so every node finds the same candidates and none has
+//! anything to write back:
+//!
+//! - **At start** the node reads the whole log (at 1,000,000 matters, ≈330 MB of index; see the
+//!   figures in the README). Intake waits for this first read, like any later catch-up.
+//! - **Before each lookup** it reads the log after the last position it has read, so a matter
+//!   whose intake committed on another node before this lookup began is found. Lookups that
+//!   arrive while a catch-up is running wait for it and then take another only if that one
+//!   began before they arrived: a burst of registrations shares one read.
+//! - **Positions that come late.** On PostgreSQL a position is taken when the row is written
+//!   and becomes visible when its transaction commits, so position n + 1 can be read before n.
+//!   Every position skipped over is remembered and asked for again at each catch-up until it
+//!   turns up or [`GAP_LIFETIME`] has passed (a rolled-back write leaves a hole that never
+//!   fills; intake transactions are limited to seconds). On SQLite positions commit in order
+//!   and there is never a hole.
+//!
+//! The database answers the rest: of the candidates, only the stored signatures similar enough
+//! are read in full ([`Store::dedup_candidates`]).
+
+use crate::model::DedupCandidate;
+use crate::{Result, Store};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use xinfang_core::ids::{OrganisationId, PetitionId};
+use xinfang_nlp::band_index::BandIndex;
+use xinfang_nlp::dedup::{self, BANDS, SIGNATURE_VERSION, Signature};
+
+/// Log rows read per query.
+const PAGE: u32 = 5_000;
+/// How long a skipped log position is asked for again.
+pub const GAP_LIFETIME: Duration = Duration::from_secs(600);
+/// At most this many skipped positions are remembered (the newest): more writes than this
+/// cannot be in flight at once (each holds a database connection).
+const MAX_GAPS: usize = 4_096;
+
+/// Where this node is in the signature log.
+#[derive(Default)]
+struct Cursor {
+    /// Highest position read.
+    last: i64,
+    /// Positions below `last` not (yet) seen, with when they were first missed.
+    gaps: BTreeMap<i64, Instant>,
+    /// When the latest completed catch-up began.
+    caught_up_from: Option<Instant>,
+}
+
+/// What a node holds in its duplicate index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Signatures indexed (a changed signature counts again).
+    pub signatures: usize,
+    /// Highest log position read.
+    pub position: i64,
+    /// Bytes held by the index.
+    pub bytes: usize,
+}
+
+/// A node's in-memory duplicate index over the store's signature log (see the module docs).
+#[derive(Default)]
+pub struct CandidateIndex {
+    index: Arc<RwLock<BandIndex<PetitionId>>>,
+    cursor: tokio::sync::Mutex<Cursor>,
+}
+
+/// The scope of an organisation in the band index.
+fn scope(org: OrganisationId) -> u64 {
+    let bytes = org.as_uuid().into_bytes();
+    let (hi, lo) = bytes.split_at(8);
+    let word = |b: &[u8]| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+    word(hi) ^ word(lo).rotate_left(29)
+}
+
+impl CandidateIndex {
+    /// An empty index; the first lookup (or [`CandidateIndex::catch_up`]) reads the log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the signature log up to what is committed now. Returns how many signatures were
+    /// added.
+    pub async fn catch_up(&self, store: &dyn Store) -> Result<usize> {
+        self.catch_up_for(store, Instant::now()).await
+    }
+
+    /// Reads the log unless a catch-up that began at or after `asked` has completed since.
+    async fn catch_up_for(&self, store: &dyn Store, asked: Instant) -> Result<usize> {
+        let mut cursor = self.cursor.lock().await;
+        if cursor.caught_up_from.is_some_and(|t| t >= asked) {
+            return Ok(0);
+        }
+        let began = Instant::now();
+        cursor
+            .gaps
+            .retain(|_, missed| began.duration_since(*missed) < GAP_LIFETIME);
+        let mut added = 0;
+        loop {
+            let also: Vec<i64> = cursor.gaps.keys().copied().collect();
+            let rows = store.signatures_since(cursor.last, &also, PAGE).await?;
+            let full = rows.len() >= PAGE as usize;
+            let mut batch: Vec<(u64, PetitionId, [i64; BANDS])> = Vec::with_capacity(rows.len());
+            for row in rows {
+                if row.seq > cursor.last {
+                    let from = (cursor.last + 1).max(row.seq - MAX_GAPS as i64);
+                    for missing in from..row.seq {
+                        cursor.gaps.insert(missing, began);
+                    }
+                    cursor.last = row.seq;
+                } else {
+                    cursor.gaps.remove(&row.seq);
+                }
+                // A signature of other constants is recomputed by intake (and logged again);
+                // its bands would not be comparable.
+                if row.version != SIGNATURE_VERSION {
+                    continue;
+                }
+                if let Ok(sig) = Signature::from_bytes(&row.signature) {
+                    batch.push((scope(row.organisation_id), row.matter_id, dedup::band_keys(&sig)));
+                }
+            }
+            while cursor.gaps.len() > MAX_GAPS {
+                cursor.gaps.pop_first();
+            }
+            added += batch.len();
+            if !batch.is_empty() {
+                let index = self.index.clone();
+                let insert = move || {
+                    let mut index = index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    for (scope, id, keys) in &batch {
+                        // Full only at 2^32 signatures; past that new matters go unindexed.
+                        if index.insert(*scope, *id, keys).is_err() {
+                            tracing::error!("the duplicate index is full; new matters are not indexed");
+                            break;
+                        }
+                    }
+                };
+                // A page at start costs milliseconds of CPU; one row per lookup, microseconds.
+                if full {
+                    tokio::task::spawn_blocking(insert)
+                        .await
+                        .map_err(|e| crate::StoreError::Unavailable(format!("duplicate index: {e}")))?;
+                } else {
+                    insert();
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        cursor.caught_up_from = Some(began);
+        Ok(added)
+    }
+
+    /// The earlier matters of `org` other than `exclude` whose stored signature is at least
+    /// `min_similarity` similar to `probe`, after catching up with the log. At most `limit` of
+    /// the matters sharing a band key are examined: those sharing most bands, then the newest.
+    pub async fn candidates(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        probe: &Signature,
+        min_similarity: f32,
+        exclude: PetitionId,
+        limit: usize,
+    ) -> Result<Vec<DedupCandidate>> {
+        self.catch_up_for(store, Instant::now()).await?;
+        let among = {
+            let index = self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            index.candidates(scope(org), &dedup::band_keys(probe), exclude, limit)
+        };
+        if among.is_empty() {
+            return Ok(Vec::new());
+        }
+        store.dedup_candidates(org, probe, min_similarity, &among).await
+    }
+
+    /// What the index holds now.
+    pub async fn stats(&self) -> IndexStats {
+        let position = self.cursor.lock().await.last;
+        let index = self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        IndexStats {
+            signatures: index.len(),
+            position,
+            bytes: index.bytes(),
+        }
+    }
+}
