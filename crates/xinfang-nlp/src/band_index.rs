@@ -10,15 +10,15 @@
 //!
 //! # Layout
 //!
-//! Each (scope, band key) pair is hashed to 64 bits ([`slot_hash`]). The top [`SHARD_BITS`]
+//! Each (scope, band key) pair is hashed to 64 bits (`slot_hash`). The top `SHARD_BITS`
 //! bits pick a shard; the next 32 bits are stored as the entry's key, next to the 32-bit
-//! position of the matter in [`BandIndex::ids`] order. So an entry costs 8 bytes (40 per
+//! position of the matter in the index. So an entry costs 8 bytes (40 per
 //! matter: 320 bytes per matter, ≈330 MB at 1,000,000 matters), and two different band keys
 //! are confused with probability 2⁻⁴⁴ — at 40 million entries, one false candidate in about
 //! 10,000 lookups, which the caller's signature check drops like any other dissimilar one.
 //!
 //! A shard is a sorted run (keys and positions in two arrays) and an unsorted tail of recent
-//! entries; a tail that grows past [`TAIL`] entries or an eighth of the run is merged into it,
+//! entries; a tail that grows past `TAIL` entries or an eighth of the run is merged into it,
 //! so an insert costs amortised O(1) per entry and a shard merge touches a few kilobytes.
 //!
 //! The scope (the organisation) is mixed into every hash, so organisations never see each
@@ -26,7 +26,7 @@
 //!
 //! An entry is never removed: a matter whose signature changed (a re-run of intake with other
 //! constants) is inserted again and its old entries stay behind; they can only produce a
-//! candidate that the signature check rejects, and [`BandIndex::candidates`] names each matter
+//! candidate that the signature check rejects, and `BandIndex::candidates` names each matter
 //! once.
 
 use crate::dedup::{BANDS, mix};
