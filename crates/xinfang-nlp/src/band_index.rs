@@ -1,5 +1,5 @@
 //! A compact in-memory index of LSH band keys ([`crate::dedup::band_keys`]) for the app node:
-//! which stored matters share a band with a new one.
+//! which stored matters share a band with a new one, and which of those are similar to it.
 //!
 //! The database keeps every matter's signature; each node derives this index from those rows
 //! (the store's signature log, read in order and caught up before each lookup), so every node
@@ -8,12 +8,28 @@
 //! table of 40 million rows at 1,000,000 matters, whose pages do not stay cached: 6–12 ms at
 //! p99. Here the same lookup is 40 binary searches in memory.
 //!
+//! Most matters sharing a band with a new one are not similar to it (at 1,000,000 stored
+//! messages on recurring subjects, ≈50 share a band and ≈7 are similar). Reading each one's
+//! signature from the database to find out was the rest of the cost, so the index also keeps
+//! a 16-bit sketch of every signature (the low half of each of its [`PERMUTATIONS`] values):
+//! two sketches agree where the signatures agree, and by chance elsewhere with probability
+//! 2⁻¹⁶, so the similarity estimated from sketches is the signatures' own to within
+//! [`SKETCH_SLACK`]. Only the matters that pass are read from the database, where the full
+//! signature decides.
+//!
+//! The caller reads at most a few dozen of them, so which come first matters: a matter of the
+//! same petitioner (a repeat, or the same letter twice) must never be crowded out by a mass of
+//! identical letters from others. Each entry therefore carries 64 "people" bits, one per
+//! petitioner ([`people_bits`]), and candidates sharing a bit with the new matter rank first.
+//! A shared bit by chance (1 in 64 for one petitioner each) only moves a matter up the list.
+//!
 //! # Layout
 //!
 //! Each (scope, band key) pair is hashed to 64 bits (`slot_hash`). The top `SHARD_BITS`
 //! bits pick a shard; the next 32 bits are stored as the entry's key, next to the 32-bit
 //! position of the matter in the index. So an entry costs 8 bytes (40 per
-//! matter: 320 bytes per matter, ≈330 MB at 1,000,000 matters), and two different band keys
+//! matter: 320 bytes per matter) and the sketch 256 bytes (≈600 MB in all at 1,000,000 matters,
+//! with the ids), and two different band keys
 //! are confused with probability 2⁻⁴⁴ — at 40 million entries, one false candidate in about
 //! 10,000 lookups, which the caller's signature check drops like any other dissimilar one.
 //!
@@ -29,7 +45,7 @@
 //! candidate that the signature check rejects, and `BandIndex::candidates` names each matter
 //! once.
 
-use crate::dedup::{BANDS, mix};
+use crate::dedup::{PERMUTATIONS, Signature, band_keys, mix};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -38,6 +54,29 @@ pub const SHARD_BITS: u32 = 12;
 const SHARDS: usize = 1 << SHARD_BITS;
 /// Tail length at which a shard is always merged.
 const TAIL: usize = 64;
+/// How far below the signatures' similarity a sketch's estimate can fall: chance agreements
+/// only raise it, so this is generous (2⁻¹⁶ per position would need 2 of 128 to move 0.016).
+pub const SKETCH_SLACK: f32 = 0.02;
+
+/// The low 16 bits of each signature position.
+fn sketch(sig: &Signature) -> [u16; PERMUTATIONS] {
+    let mut out = [0u16; PERMUTATIONS];
+    for (o, v) in out.iter_mut().zip(sig.values()) {
+        *o = *v as u16;
+    }
+    out
+}
+
+/// One bit per person (by any stable 64-bit key of the person): what a matter's people share.
+pub fn people_bits(keys: impl IntoIterator<Item = u64>) -> u64 {
+    keys.into_iter().fold(0, |bits, k| bits | 1 << (mix(k) >> 58))
+}
+
+/// The share of positions on which two sketches agree.
+fn sketch_similarity(a: &[u16], b: &[u16]) -> f32 {
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f32 / PERMUTATIONS as f32
+}
 
 /// The 64-bit hash of one band key in one scope.
 pub fn slot_hash(scope: u64, band_key: i64) -> u64 {
@@ -100,6 +139,10 @@ impl Shard {
 pub struct BandIndex<Id> {
     shards: Vec<Shard>,
     ids: Vec<Id>,
+    /// [`PERMUTATIONS`] values per position.
+    sketches: Vec<u16>,
+    /// [`people_bits`] per position.
+    people: Vec<u64>,
 }
 
 impl<Id> Default for BandIndex<Id> {
@@ -107,6 +150,8 @@ impl<Id> Default for BandIndex<Id> {
         BandIndex {
             shards: vec![Shard::default(); SHARDS],
             ids: Vec::new(),
+            sketches: Vec::new(),
+            people: Vec::new(),
         }
     }
 }
@@ -123,11 +168,14 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
         Self::default()
     }
 
-    /// Adds a matter's band keys in a scope. Fails only when the index holds 2³² matters.
-    pub fn insert(&mut self, scope: u64, id: Id, keys: &[i64; BANDS]) -> Result<(), IndexFull> {
+    /// Adds a matter's signature and its [`people_bits`] in a scope. Fails only when the index
+    /// holds 2³² matters.
+    pub fn insert(&mut self, scope: u64, id: Id, sig: &Signature, people: u64) -> Result<(), IndexFull> {
         let position = u32::try_from(self.ids.len()).map_err(|_| IndexFull)?;
         self.ids.push(id);
-        for k in keys {
+        self.people.push(people);
+        self.sketches.extend_from_slice(&sketch(sig));
+        for k in &band_keys(sig) {
             let (shard, key) = place(scope, *k);
             self.shards[shard].push(key, position);
         }
@@ -135,33 +183,53 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
     }
 
     /// The matters of `scope` other than `exclude` that share at least one band key with
-    /// `keys`: the ones sharing most bands first, among equals the most recently inserted, at
-    /// most `limit`. Each matter is named once.
-    pub fn candidates(&self, scope: u64, keys: &[i64; BANDS], exclude: Id, limit: usize) -> Vec<Id> {
+    /// `probe` and whose sketch is at least `min_similarity` (less [`SKETCH_SLACK`]) similar to
+    /// it: first those sharing a bit of `people`, then the most similar, among equals the most
+    /// recently inserted, at most `limit`, each with its estimated similarity. Each matter is named once, by its latest insertion
+    /// that shares a band (so an old signature of a matter can still name it: the caller checks
+    /// the stored one).
+    pub fn candidates(
+        &self,
+        scope: u64,
+        probe: &Signature,
+        people: u64,
+        exclude: Id,
+        min_similarity: f32,
+        limit: usize,
+    ) -> Vec<(Id, f32)> {
         let mut hits = Vec::new();
-        for k in keys {
+        for k in &band_keys(probe) {
             let (shard, key) = place(scope, *k);
             self.shards[shard].find(key, &mut hits);
         }
-        // Shared bands per matter (a matter inserted twice counts its best insertion).
-        let mut shared: HashMap<Id, (u32, u32)> = HashMap::new();
+        let mine = sketch(probe);
         hits.sort_unstable();
-        for run in hits.chunk_by(|a, b| a == b) {
-            let position = run[0];
+        hits.dedup();
+        let mut latest: HashMap<Id, (bool, u32, f32)> = HashMap::new();
+        for position in hits.into_iter().rev() {
             let Some(id) = self.ids.get(position as usize).copied() else {
                 continue;
             };
-            if id == exclude {
+            if id == exclude || latest.contains_key(&id) {
                 continue;
             }
-            let entry = shared.entry(id).or_insert((0, position));
-            entry.0 = entry.0.max(run.len() as u32);
-            entry.1 = entry.1.max(position);
+            let at = position as usize * PERMUTATIONS;
+            let Some(theirs) = self.sketches.get(at..at + PERMUTATIONS) else {
+                continue;
+            };
+            let shared = self
+                .people
+                .get(position as usize)
+                .is_some_and(|p| p & people != 0);
+            latest.insert(id, (shared, position, sketch_similarity(&mine, theirs)));
         }
-        let mut ranked: Vec<(Id, (u32, u32))> = shared.into_iter().collect();
-        ranked.sort_unstable_by_key(|r| std::cmp::Reverse(r.1));
+        let mut ranked: Vec<(Id, (bool, u32, f32))> = latest
+            .into_iter()
+            .filter(|(_, (_, _, sim))| *sim >= min_similarity - SKETCH_SLACK)
+            .collect();
+        ranked.sort_unstable_by(|(_, a), (_, b)| b.0.cmp(&a.0).then(b.2.total_cmp(&a.2)).then(b.1.cmp(&a.1)));
         ranked.truncate(limit);
-        ranked.into_iter().map(|(id, _)| id).collect()
+        ranked.into_iter().map(|(id, (_, _, sim))| (id, sim)).collect()
     }
 
     /// Matter insertions held (a matter inserted twice counts twice).
@@ -181,7 +249,10 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
             .iter()
             .map(|s| (s.keys.capacity() + s.positions.capacity()) * 4 + s.tail.capacity() * 8)
             .sum();
-        entries + self.ids.capacity() * std::mem::size_of::<Id>()
+        entries
+            + self.ids.capacity() * std::mem::size_of::<Id>()
+            + self.sketches.capacity() * 2
+            + self.people.capacity() * 8
     }
 
     /// Band entries held.
@@ -198,7 +269,7 @@ pub struct IndexFull;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::{band_keys, signature};
+    use crate::dedup::{BANDS, signature, similarity};
 
     const BUS: &str =
         "机场大巴T3航站楼到市区的末班车时间太早，晚上航班落地后没有大巴可坐，希望延长运营时间。";
@@ -206,55 +277,116 @@ mod tests {
         "机场大巴T3航站楼到市区的末班车时间太早了，晚上的航班落地后没有大巴坐，希望延长运营时间！";
     const NOISE: &str = "小区旁边的工地每天夜里十二点以后还在施工，噪音很大，老人孩子都睡不好觉，请求处理。";
 
-    fn keys(text: &str) -> [i64; BANDS] {
-        band_keys(&signature(text))
+    fn ids(found: Vec<(u32, f32)>) -> Vec<u32> {
+        found.into_iter().map(|(id, _)| id).collect()
     }
 
     #[test]
     fn finds_a_near_copy_and_not_an_unrelated_text() {
         let mut index = BandIndex::new();
-        index.insert(1, 10u32, &keys(BUS)).unwrap();
-        index.insert(1, 11u32, &keys(NOISE)).unwrap();
-        assert_eq!(index.candidates(1, &keys(BUS_EDITED), 0, 10), vec![10]);
-        assert_eq!(index.candidates(1, &keys(NOISE), 0, 10), vec![11]);
+        index.insert(1, 10u32, &signature(BUS), 0).unwrap();
+        index.insert(1, 11u32, &signature(NOISE), 0).unwrap();
+        assert_eq!(
+            ids(index.candidates(1, &signature(BUS_EDITED), 0, 0, 0.4, 10)),
+            vec![10]
+        );
+        assert_eq!(
+            ids(index.candidates(1, &signature(NOISE), 0, 0, 0.4, 10)),
+            vec![11]
+        );
+    }
+
+    #[test]
+    fn the_sketch_estimate_is_the_signatures_similarity() {
+        let mut index = BandIndex::new();
+        index.insert(1, 10u32, &signature(BUS), 0).unwrap();
+        let found = index.candidates(1, &signature(BUS_EDITED), 0, 0, 0.0, 10);
+        let exact = similarity(&signature(BUS), &signature(BUS_EDITED));
+        assert_eq!(found.len(), 1);
+        assert!(
+            (found[0].1 - exact).abs() <= SKETCH_SLACK,
+            "{} vs {exact}",
+            found[0].1
+        );
+        // Above the estimate it is not a candidate.
+        assert!(
+            index
+                .candidates(1, &signature(BUS_EDITED), 0, 0, exact + 0.05, 10)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_same_petitioner_comes_first_however_many_others_wrote_the_same() {
+        let mut index = BandIndex::new();
+        let me = people_bits([7]);
+        // Others whose bit is not mine (a shared bit by chance would rank them with me).
+        let mut others = (1000u64..).map(|k| people_bits([k])).filter(|b| b & me == 0);
+        index.insert(1, 1u32, &signature(BUS_EDITED), me).unwrap();
+        for i in 2..40u32 {
+            let theirs = others.next().unwrap();
+            index.insert(1, i, &signature(BUS), theirs).unwrap();
+        }
+        let found = ids(index.candidates(1, &signature(BUS), me, 0, 0.4, 5));
+        assert_eq!(found[0], 1, "{found:?}");
+        assert_eq!(found.len(), 5);
+        // Without the person, the identical letters outrank the edited one.
+        let found = ids(index.candidates(1, &signature(BUS), 0, 0, 0.4, 5));
+        assert!(!found.contains(&1), "{found:?}");
     }
 
     #[test]
     fn scopes_do_not_see_each_other() {
         let mut index = BandIndex::new();
-        index.insert(1, 10u32, &keys(BUS)).unwrap();
-        assert!(index.candidates(2, &keys(BUS), 0, 10).is_empty());
-        assert_eq!(index.candidates(1, &keys(BUS), 0, 10), vec![10]);
+        index.insert(1, 10u32, &signature(BUS), 0).unwrap();
+        assert!(index.candidates(2, &signature(BUS), 0, 0, 0.4, 10).is_empty());
+        assert_eq!(ids(index.candidates(1, &signature(BUS), 0, 0, 0.4, 10)), vec![10]);
     }
 
     #[test]
     fn excludes_the_matter_itself_and_names_each_matter_once() {
         let mut index = BandIndex::new();
-        index.insert(1, 10u32, &keys(BUS)).unwrap();
-        index.insert(1, 10u32, &keys(BUS_EDITED)).unwrap();
-        index.insert(1, 12u32, &keys(BUS)).unwrap();
-        assert_eq!(index.candidates(1, &keys(BUS), 12, 10), vec![10]);
-        assert_eq!(index.candidates(1, &keys(BUS), 99, 10).len(), 2);
+        index.insert(1, 10u32, &signature(BUS), 0).unwrap();
+        index.insert(1, 12u32, &signature(BUS), 0).unwrap();
+        assert_eq!(
+            ids(index.candidates(1, &signature(BUS), 0, 12, 0.4, 10)),
+            vec![10]
+        );
+        // 10's text changes: found by its new text; its old entries may still name it for the
+        // old text (the store's check of the stored signature drops it), never twice.
+        index.insert(1, 10u32, &signature(NOISE), 0).unwrap();
+        assert_eq!(
+            ids(index.candidates(1, &signature(NOISE), 0, 99, 0.4, 10)),
+            vec![10]
+        );
+        let bus = ids(index.candidates(1, &signature(BUS), 0, 99, 0.4, 10));
+        assert_eq!(bus.iter().filter(|id| **id == 12).count(), 1);
+        assert!(bus.len() <= 2);
     }
 
     #[test]
-    fn ranks_by_shared_bands_then_recency_and_honours_the_limit() {
+    fn ranks_by_similarity_then_recency_and_honours_the_limit() {
         let mut index = BandIndex::new();
-        // 20 (exact copy, all 40 bands) beats 21 (edited: fewer bands) though 21 is newer.
-        index.insert(1, 20u32, &keys(BUS)).unwrap();
-        index.insert(1, 21u32, &keys(BUS_EDITED)).unwrap();
-        assert_eq!(index.candidates(1, &keys(BUS), 0, 10), vec![20, 21]);
-        assert_eq!(index.candidates(1, &keys(BUS), 0, 1), vec![20]);
+        // 20 (the same text) beats 21 (edited) though 21 is newer.
+        index.insert(1, 20u32, &signature(BUS), 0).unwrap();
+        index.insert(1, 21u32, &signature(BUS_EDITED), 0).unwrap();
+        assert_eq!(
+            ids(index.candidates(1, &signature(BUS), 0, 0, 0.4, 10)),
+            vec![20, 21]
+        );
+        assert_eq!(ids(index.candidates(1, &signature(BUS), 0, 0, 0.4, 1)), vec![20]);
         // Among equals the most recent first.
-        index.insert(1, 22u32, &keys(BUS)).unwrap();
-        assert_eq!(index.candidates(1, &keys(BUS), 0, 10), vec![22, 20, 21]);
+        index.insert(1, 22u32, &signature(BUS), 0).unwrap();
+        assert_eq!(
+            ids(index.candidates(1, &signature(BUS), 0, 0, 0.4, 10)),
+            vec![22, 20, 21]
+        );
     }
 
     #[test]
     fn stays_exact_across_shard_merges() {
         // Enough matters that every shard merges its tail several times; each must still be
-        // found by its own keys, and as the best candidate.
-        let mut index = BandIndex::new();
+        // found by its own signature, and as the best candidate.
         let pool: Vec<char> = "机场航站楼大巴出租车停车收费噪音施工物业小区电梯漏水供暖燃气工资拖欠合同租户装修垃圾绿化道路照明排水"
             .chars()
             .collect();
@@ -271,15 +403,16 @@ mod tests {
                     .collect()
             })
             .collect();
+        let mut index = BandIndex::new();
         for (i, t) in texts.iter().enumerate() {
-            index.insert(5, i as u32, &keys(t)).unwrap();
+            index.insert(5, i as u32, &signature(t), 0).unwrap();
         }
         assert_eq!(index.len(), 3000);
         assert_eq!(index.entries(), 3000 * BANDS);
         for (i, t) in texts.iter().enumerate().step_by(97) {
-            let found = index.candidates(5, &keys(t), u32::MAX, 5);
-            assert_eq!(found.first(), Some(&(i as u32)), "text {i}");
+            let found = index.candidates(5, &signature(t), 0, u32::MAX, 0.4, 5);
+            assert_eq!(found.first(), Some(&(i as u32, 1.0)), "text {i}");
         }
-        assert!(index.bytes() >= 3000 * BANDS * 8);
+        assert!(index.bytes() >= 3000 * (BANDS * 8 + PERMUTATIONS * 2));
     }
 }

@@ -29,11 +29,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
 use xinfang_nlp::dedup::{self, Existing, Incoming, LinkRules, PetitionerKey, Signature};
 use xinfang_nlp::triage::{LexiconError, Triage};
-use xinfang_store::{CandidateIndex, IntakeRecord, NewLink, Registered, Store, StoreError};
+use xinfang_store::{CandidateIndex, IntakeRecord, NewLink, Probe, Registered, Store, StoreError};
 
-/// At most this many earlier matters sharing a band key are compared with a new one (only the
-/// similar ones are read in full).
-pub const CANDIDATE_LIMIT: usize = 200;
+/// At most this many earlier matters similar to a new one are read and linked: those of the
+/// same petitioners first, then the most similar (a mass of identical letters links to its
+/// 64 most recent, which is what a clerk can look at; the hotspot view counts them all).
+pub const CANDIDATE_LIMIT: usize = 64;
 
 /// The built-in lexicon, compiled once per process.
 static BUILTIN: LazyLock<Arc<Triage>> = LazyLock::new(|| Arc::new(Triage::builtin().clone()));
@@ -181,9 +182,14 @@ impl Intake {
         let (assessment, signature) =
             tokio::task::spawn_blocking(move || (triage.assess(&text), dedup::signature(&text))).await?;
         let alerts = assessment.alerts.clone();
+        let probe = Probe {
+            signature: &signature,
+            petitioners: &subject.petitioners,
+            exclude: id,
+        };
         let candidates = self
             .candidates
-            .candidates(store, org, &signature, self.rules.similar, id, CANDIDATE_LIMIT)
+            .candidates(store, org, &probe, self.rules.similar, CANDIDATE_LIMIT)
             .await?;
         let links = self.classify(
             &signature,

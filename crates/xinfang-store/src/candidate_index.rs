@@ -5,8 +5,8 @@
 //! ([`Store::signatures_since`]), so every node finds the same candidates and none has
 //! anything to write back:
 //!
-//! - **At start** the node reads the whole log (at 1,000,000 matters, ≈330 MB of index; see the
-//!   figures in the README). Intake waits for this first read, like any later catch-up.
+//! - **At start** the node reads the whole log (at 1,000,000 matters, ≈600 MB of index: band
+//!   entries and a 16-bit sketch of each signature; see the README for figures). Intake waits for this first read, like any later catch-up.
 //! - **Before each lookup** it reads the log after the last position it has read, so a matter
 //!   whose intake committed on another node before this lookup began is found. Lookups that
 //!   arrive while a catch-up is running wait for it and then take another only if that one
@@ -18,17 +18,17 @@
 //!   fills; intake transactions are limited to seconds). On SQLite positions commit in order
 //!   and there is never a hole.
 //!
-//! The database answers the rest: of the candidates, only the stored signatures similar enough
-//! are read in full ([`Store::dedup_candidates`]).
+//! The database answers the rest: the candidates whose sketch is similar enough are read with
+//! their stored signature, which decides ([`Store::dedup_candidates`]).
 
 use crate::model::DedupCandidate;
 use crate::{Result, Store};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use xinfang_core::ids::{OrganisationId, PetitionId};
-use xinfang_nlp::band_index::BandIndex;
-use xinfang_nlp::dedup::{self, BANDS, SIGNATURE_VERSION, Signature};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
+use xinfang_nlp::band_index::{BandIndex, people_bits};
+use xinfang_nlp::dedup::{SIGNATURE_VERSION, Signature};
 
 /// Log rows read per query.
 const PAGE: u32 = 5_000;
@@ -60,11 +60,26 @@ pub struct IndexStats {
     pub bytes: usize,
 }
 
+/// A new matter as a duplicate lookup sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
+    pub signature: &'a Signature,
+    /// Its petitioners: earlier matters of the same people are read first.
+    pub petitioners: &'a [PetitionerId],
+    /// The matter itself (never its own candidate).
+    pub exclude: PetitionId,
+}
+
 /// A node's in-memory duplicate index over the store's signature log (see the module docs).
 #[derive(Default)]
 pub struct CandidateIndex {
     index: Arc<RwLock<BandIndex<PetitionId>>>,
     cursor: tokio::sync::Mutex<Cursor>,
+}
+
+/// The people bits of a matter's petitioners (one id per person, so equal ids are one person).
+fn people(petitioners: &[PetitionerId]) -> u64 {
+    people_bits(petitioners.iter().map(|p| p.as_uuid().as_u64_pair().1))
 }
 
 /// The scope of an organisation in the band index.
@@ -102,7 +117,7 @@ impl CandidateIndex {
             let also: Vec<i64> = cursor.gaps.keys().copied().collect();
             let rows = store.signatures_since(cursor.last, &also, PAGE).await?;
             let full = rows.len() >= PAGE as usize;
-            let mut batch: Vec<(u64, PetitionId, [i64; BANDS])> = Vec::with_capacity(rows.len());
+            let mut batch: Vec<(u64, PetitionId, Signature, u64)> = Vec::with_capacity(rows.len());
             for row in rows {
                 if row.seq > cursor.last {
                     let from = (cursor.last + 1).max(row.seq - MAX_GAPS as i64);
@@ -119,7 +134,12 @@ impl CandidateIndex {
                     continue;
                 }
                 if let Ok(sig) = Signature::from_bytes(&row.signature) {
-                    batch.push((scope(row.organisation_id), row.matter_id, dedup::band_keys(&sig)));
+                    batch.push((
+                        scope(row.organisation_id),
+                        row.matter_id,
+                        sig,
+                        people(&row.petitioners),
+                    ));
                 }
             }
             while cursor.gaps.len() > MAX_GAPS {
@@ -130,9 +150,9 @@ impl CandidateIndex {
                 let index = self.index.clone();
                 let insert = move || {
                     let mut index = index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-                    for (scope, id, keys) in &batch {
+                    for (scope, id, sig, people) in &batch {
                         // Full only at 2^32 signatures; past that new matters go unindexed.
-                        if index.insert(*scope, *id, keys).is_err() {
+                        if index.insert(*scope, *id, sig, *people).is_err() {
                             tracing::error!("the duplicate index is full; new matters are not indexed");
                             break;
                         }
@@ -155,27 +175,51 @@ impl CandidateIndex {
         Ok(added)
     }
 
-    /// The earlier matters of `org` other than `exclude` whose stored signature is at least
-    /// `min_similarity` similar to `probe`, after catching up with the log. At most `limit` of
-    /// the matters sharing a band key are examined: those sharing most bands, then the newest.
+    /// The earlier matters of `org` whose stored signature is at least `min_similarity` similar
+    /// to the probe's, after catching up with the log. At most `limit` of them are read: first
+    /// those of the probe's petitioners, then those the index estimates most similar, then the
+    /// newest.
     pub async fn candidates(
         &self,
         store: &dyn Store,
         org: OrganisationId,
-        probe: &Signature,
+        probe: &Probe<'_>,
         min_similarity: f32,
-        exclude: PetitionId,
         limit: usize,
     ) -> Result<Vec<DedupCandidate>> {
         self.catch_up_for(store, Instant::now()).await?;
-        let among = {
-            let index = self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-            index.candidates(scope(org), &dedup::band_keys(probe), exclude, limit)
-        };
+        let among = self.sharing_bands(org, probe, min_similarity, limit);
         if among.is_empty() {
             return Ok(Vec::new());
         }
-        store.dedup_candidates(org, probe, min_similarity, &among).await
+        store
+            .dedup_candidates(org, probe.signature, min_similarity, &among)
+            .await
+    }
+
+    /// The matters of `org` that share a band key with the probe and whose sketch is about
+    /// `min_similarity` similar, in the index as it stands (no catch-up, no stored signature
+    /// read): those of the probe's petitioners first, then the most similar, at most `limit`.
+    pub fn sharing_bands(
+        &self,
+        org: OrganisationId,
+        probe: &Probe<'_>,
+        min_similarity: f32,
+        limit: usize,
+    ) -> Vec<PetitionId> {
+        let index = self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        index
+            .candidates(
+                scope(org),
+                probe.signature,
+                people(probe.petitioners),
+                probe.exclude,
+                min_similarity,
+                limit,
+            )
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// What the index holds now.

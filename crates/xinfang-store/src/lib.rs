@@ -27,7 +27,7 @@ mod shared;
 pub mod sqlite;
 pub mod vault;
 
-pub use candidate_index::CandidateIndex;
+pub use candidate_index::{CandidateIndex, Probe};
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

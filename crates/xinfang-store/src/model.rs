@@ -628,6 +628,8 @@ pub struct StoredSignature {
     pub version: u16,
     /// `Signature::to_bytes`.
     pub signature: Vec<u8>,
+    /// The matter's petitioners (for ranking candidates: the same person first).
+    pub petitioners: Vec<PetitionerId>,
 }
 
 /// An earlier matter sharing a band key with a new one: what `dedup::classify` needs.

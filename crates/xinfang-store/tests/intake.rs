@@ -15,8 +15,8 @@ use xinfang_core::org::Actor;
 use xinfang_nlp::dedup::{self, Link};
 use xinfang_nlp::triage::{self, Lexicon};
 use xinfang_store::{
-    ActorKind, CandidateIndex, EventKind, IntakeRecord, LinkDirection, NewLink, ReminderFilter, ReminderKind,
-    RepeatCounts, Store, StoreError,
+    ActorKind, CandidateIndex, EventKind, IntakeRecord, LinkDirection, NewLink, Probe, ReminderFilter,
+    ReminderKind, RepeatCounts, Store, StoreError,
 };
 
 const BUS: &str = "本人多次乘坐夜间航班，落地后机场大巴已经停运，只能打车，希望增开夜间线路。";
@@ -65,6 +65,15 @@ fn sig(text: &str) -> dedup::Signature {
     dedup::signature(text)
 }
 
+/// A lookup for matter `exclude` (of no known petitioner) with `signature`.
+fn probe(signature: &dedup::Signature, exclude: PetitionId) -> Probe<'_> {
+    Probe {
+        signature,
+        petitioners: &[],
+        exclude,
+    }
+}
+
 /// The threshold from which intake considers two texts the same matter.
 const SIMILAR: f32 = 0.4;
 
@@ -80,7 +89,7 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         let again = register(s, &o, BUS, vec![caller("张三", PHONE)]).await;
 
         let found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), again), SIMILAR, 50)
             .await
             .expect("candidates");
         let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();
@@ -94,7 +103,7 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         assert_eq!(c.petitioners, mine, "{}: one person, one petitioner id", b.name);
 
         let noise = index
-            .candidates(s, o.id, &sig(NOISE), SIMILAR, other, 50)
+            .candidates(s, o.id, &probe(&sig(NOISE), other), SIMILAR, 50)
             .await
             .expect("candidates");
         assert!(noise.is_empty(), "{}: an unrelated text finds nothing", b.name);
@@ -103,14 +112,14 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         let o2 = Org::create(s, "另一集团", &format!("{}2", b.name)).await;
         let foreign = register(s, &o2, BUS, vec![zhang_san()]).await;
         let found = index
-            .candidates(s, o2.id, &sig(BUS), SIMILAR, foreign, 50)
+            .candidates(s, o2.id, &probe(&sig(BUS), foreign), SIMILAR, 50)
             .await
             .expect("candidates");
         assert!(found.is_empty(), "{}: no matter of another organisation", b.name);
 
         // Below the threshold a collision is not a candidate.
         let strict = index
-            .candidates(s, o.id, &sig(BUS), 1.01, again, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), again), 1.01, 50)
             .await
             .expect("candidates");
         assert!(strict.is_empty(), "{}", b.name);
@@ -120,7 +129,7 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
             .await
             .expect("re-run");
         let found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), again), SIMILAR, 50)
             .await
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);
@@ -128,7 +137,7 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
         // A second node starting now reads the same from the log.
         let fresh = CandidateIndex::new();
         let found = fresh
-            .candidates(s, o.id, &sig(BUS), SIMILAR, again, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), again), SIMILAR, 50)
             .await
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);
@@ -154,6 +163,9 @@ async fn the_signature_log_gives_each_change_a_new_position() {
         assert!(log[0].seq < log[1].seq);
         assert_eq!(log[0].organisation_id, o.id);
         assert_eq!(log[0].signature, sig(BUS).to_bytes());
+        let mine = s.intake_subject(o.id, first).await.expect("subject").petitioners;
+        assert_eq!(log[0].petitioners, mine, "{}: with its petitioners", b.name);
+        assert_eq!(log[1].petitioners, mine, "{}: the same person", b.name);
         let top = log[1].seq;
 
         // An unchanged re-run costs no node anything: nothing new in the log.
@@ -173,7 +185,7 @@ async fn the_signature_log_gives_each_change_a_new_position() {
         // A changed text (intake re-run after an edit) is logged again; the index follows.
         let index = CandidateIndex::new();
         let bus_found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, second, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), second), SIMILAR, 50)
             .await
             .expect("candidates");
         assert_eq!(bus_found.len(), 1, "{}", b.name);
@@ -185,7 +197,7 @@ async fn the_signature_log_gives_each_change_a_new_position() {
         assert!(moved[0].seq > top);
         assert_eq!(moved[0].signature, sig(NOISE).to_bytes());
         let bus_found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, second, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), second), SIMILAR, 50)
             .await
             .expect("candidates");
         assert!(
@@ -194,7 +206,7 @@ async fn the_signature_log_gives_each_change_a_new_position() {
             b.name
         );
         let noise_found = index
-            .candidates(s, o.id, &sig(NOISE), SIMILAR, second, 50)
+            .candidates(s, o.id, &probe(&sig(NOISE), second), SIMILAR, 50)
             .await
             .expect("candidates");
         assert_eq!(noise_found.len(), 1, "{}: found by its new text", b.name);
@@ -231,7 +243,7 @@ async fn a_signature_that_commits_late_is_still_found() {
         };
         // …while a later position commits and this node reads past it.
         let noise = register(s, &o, NOISE, vec![zhang_san()]).await;
-        let probe = o
+        let newcomer = o
             .register(
                 s,
                 matter(
@@ -245,7 +257,7 @@ async fn a_signature_that_commits_late_is_still_found() {
             .await
             .id;
         let found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, probe, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), newcomer), SIMILAR, 50)
             .await
             .expect("candidates");
         assert!(found.is_empty(), "not committed yet");
@@ -260,7 +272,7 @@ async fn a_signature_that_commits_late_is_still_found() {
 
         held.commit().await.expect("the slow intake commits");
         let found = index
-            .candidates(s, o.id, &sig(BUS), SIMILAR, probe, 50)
+            .candidates(s, o.id, &probe(&sig(BUS), newcomer), SIMILAR, 50)
             .await
             .expect("candidates");
         let ids: Vec<PetitionId> = found.iter().map(|c| c.matter_id).collect();

@@ -18,7 +18,6 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
-use std::collections::HashMap;
 use uuid::Uuid;
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
@@ -131,8 +130,10 @@ pub(super) async fn signatures_since(
 ) -> Result<Vec<StoredSignature>> {
     let rows = if also.is_empty() {
         sqlx::query(
-            "select seq, organisation_id, matter_id, version, signature from matter_signatures
-             where seq > $1 order by seq limit $2",
+            "select s.seq, s.organisation_id, s.matter_id, s.version, s.signature,
+                 (select array_agg(mp.petitioner_id) from matter_petitioners mp
+                  where mp.organisation_id = s.organisation_id and mp.matter_id = s.matter_id) as petitioners
+             from matter_signatures s where s.seq > $1 order by s.seq limit $2",
         )
         .bind(after)
         .bind(i64::from(limit))
@@ -140,8 +141,10 @@ pub(super) async fn signatures_since(
         .await?
     } else {
         sqlx::query(
-            "select seq, organisation_id, matter_id, version, signature from matter_signatures
-             where seq > $1 or seq = any($3) order by seq limit $2",
+            "select s.seq, s.organisation_id, s.matter_id, s.version, s.signature,
+                 (select array_agg(mp.petitioner_id) from matter_petitioners mp
+                  where mp.organisation_id = s.organisation_id and mp.matter_id = s.matter_id) as petitioners
+             from matter_signatures s where s.seq > $1 or s.seq = any($3) order by s.seq limit $2",
         )
         .bind(after)
         .bind(i64::from(limit))
@@ -158,6 +161,12 @@ pub(super) async fn signatures_since(
                 version: u16::try_from(r.get::<i16, _>("version"))
                     .map_err(|_| StoreError::Corrupt("signature version".into()))?,
                 signature: r.get("signature"),
+                petitioners: r
+                    .get::<Option<Vec<Uuid>>, _>("petitioners")
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(PetitionerId::from_uuid)
+                    .collect(),
             })
         })
         .collect()
@@ -173,47 +182,31 @@ pub(super) async fn candidates(
     if among.is_empty() {
         return Ok(Vec::new());
     }
-    // First the signatures, verified here: most band collisions are not similar, and only the
-    // similar ones are worth reading in full.
+    // The caller's index estimated these similar; the stored signature decides. (Stale index
+    // entries and sketch slack make the odd row read for nothing.)
     let ids: Vec<Uuid> = among.iter().map(|id| id.as_uuid()).collect();
-    let rows = sqlx::query(
-        "select matter_id, version, signature from matter_signatures
-         where organisation_id = $1 and matter_id = any($2)",
-    )
-    .bind(org.as_uuid())
-    .bind(&ids)
-    .fetch_all(&s.pool)
-    .await?;
-    let mut similar: HashMap<Uuid, (i16, Vec<u8>, f32)> = HashMap::new();
-    for r in rows {
-        let (version, bytes): (i16, Vec<u8>) = (r.get("version"), r.get("signature"));
-        if let Some(sim) = crate::intake::similar(probe, min_similarity, i64::from(version), &bytes) {
-            similar.insert(r.get("matter_id"), (version, bytes, sim));
-        }
-    }
-    if similar.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = similar.keys().copied().collect();
     let rows = sqlx::query(
         "select m.id, m.state, m.registered_at, m.replied_at,
              case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
              (select array_agg(mp.petitioner_id) from matter_petitioners mp
-              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
-         from matters m where m.organisation_id = $1 and m.id = any($2)",
+              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners,
+             s.version, s.signature
+         from matter_signatures s
+         join matters m on m.organisation_id = s.organisation_id and m.id = s.matter_id
+         where s.organisation_id = $1 and s.matter_id = any($2)",
     )
     .bind(org.as_uuid())
     .bind(&ids)
     .fetch_all(&s.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let (version, bytes, sim) = similar
-                .remove(&r.get::<Uuid, _>("id"))
-                .ok_or_else(|| StoreError::Corrupt("candidate".into()))?;
-            candidate(r, version, bytes, sim)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for r in &rows {
+        let (version, bytes): (i16, Vec<u8>) = (r.get("version"), r.get("signature"));
+        if let Some(sim) = crate::intake::similar(probe, min_similarity, i64::from(version), &bytes) {
+            out.push(candidate(r, version, bytes, sim)?);
+        }
+    }
+    Ok(out)
 }
 
 fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {

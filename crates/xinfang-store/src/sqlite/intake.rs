@@ -16,8 +16,7 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::HashMap;
-use xinfang_core::ids::{OrganisationId, PetitionId, ReminderId, UserId};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, ReminderId, UserId};
 use xinfang_core::matter::{Matter, State};
 use xinfang_core::org::{Actor, StaffActor};
 use xinfang_nlp::dedup::{Link, Signature};
@@ -119,18 +118,21 @@ pub(super) async fn signatures_since(
     limit: u32,
 ) -> Result<Vec<StoredSignature>> {
     let mut q = QueryBuilder::<Sqlite>::new(
-        "select seq, organisation_id, matter_id, version, signature from matter_signatures where seq > ",
+        "select s.seq, s.organisation_id, s.matter_id, s.version, s.signature,
+             (select group_concat(mp.petitioner_id) from matter_petitioners mp
+              where mp.organisation_id = s.organisation_id and mp.matter_id = s.matter_id) as petitioners
+         from matter_signatures s where s.seq > ",
     );
     q.push_bind(after);
     if !also.is_empty() {
-        q.push(" or seq in (");
+        q.push(" or s.seq in (");
         let mut sep = q.separated(", ");
         for seq in also {
             sep.push_bind(*seq);
         }
         q.push(")");
     }
-    q.push(" order by seq limit ").push_bind(i64::from(limit));
+    q.push(" order by s.seq limit ").push_bind(i64::from(limit));
     q.build()
         .fetch_all(&s.reader)
         .await?
@@ -143,8 +145,18 @@ pub(super) async fn signatures_since(
                 version: u16::try_from(r.get::<i64, _>("version"))
                     .map_err(|_| StoreError::Corrupt("signature version".into()))?,
                 signature: r.get("signature"),
+                petitioners: petitioner_list(r.get("petitioners"))?,
             })
         })
+        .collect()
+}
+
+/// Petitioner ids as `group_concat` lists them.
+fn petitioner_list(list: Option<&str>) -> Result<Vec<PetitionerId>> {
+    list.unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(parse_id)
         .collect()
 }
 
@@ -158,50 +170,33 @@ pub(super) async fn candidates(
     if among.is_empty() {
         return Ok(Vec::new());
     }
+    // The caller's index estimated these similar; the stored signature decides. (Stale index
+    // entries and sketch slack make the odd row read for nothing.)
     let org_s = org.to_string();
-    // First the signatures, verified here: most band collisions are not similar, and only the
-    // similar ones are worth reading in full.
     let mut q = QueryBuilder::<Sqlite>::new(
-        "select matter_id, version, signature from matter_signatures where organisation_id = ",
+        "select m.id, m.state, m.registered_at, m.replied_at,
+             case when m.state = 'not_accepted' then json_extract(m.body, '$.decided_at') end as decided_at,
+             (select group_concat(mp.petitioner_id) from matter_petitioners mp
+              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners,
+             s.version, s.signature
+         from matter_signatures s
+         join matters m on m.organisation_id = s.organisation_id and m.id = s.matter_id
+         where s.organisation_id = ",
     );
-    q.push_bind(&org_s).push(" and matter_id in (");
+    q.push_bind(&org_s).push(" and s.matter_id in (");
     let mut sep = q.separated(", ");
     for id in among {
         sep.push_bind(id.to_string());
     }
     q.push(")");
-    let mut similar: HashMap<String, (i64, Vec<u8>, f32)> = HashMap::new();
+    let mut out = Vec::new();
     for r in q.build().fetch_all(&s.reader).await? {
         let (version, bytes): (i64, Vec<u8>) = (r.get("version"), r.get("signature"));
         if let Some(sim) = crate::intake::similar(probe, min_similarity, version, &bytes) {
-            similar.insert(r.get("matter_id"), (version, bytes, sim));
+            out.push(candidate(&r, version, bytes, sim)?);
         }
     }
-    if similar.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "select m.id, m.state, m.registered_at, m.replied_at,
-             case when m.state = 'not_accepted' then json_extract(m.body, '$.decided_at') end as decided_at,
-             (select group_concat(mp.petitioner_id) from matter_petitioners mp
-              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners
-         from matters m where m.organisation_id = ",
-    );
-    q.push_bind(&org_s).push(" and m.id in (");
-    let mut sep = q.separated(", ");
-    for id in similar.keys() {
-        sep.push_bind(id.clone());
-    }
-    q.push(")");
-    let rows = q.build().fetch_all(&s.reader).await?;
-    rows.iter()
-        .map(|r| {
-            let (version, bytes, sim) = similar
-                .remove(r.get::<&str, _>("id"))
-                .ok_or_else(|| StoreError::Corrupt("candidate".into()))?;
-            candidate(r, version, bytes, sim)
-        })
-        .collect()
+    Ok(out)
 }
 
 fn candidate(r: &SqliteRow, version: i64, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {
@@ -210,13 +205,7 @@ fn candidate(r: &SqliteRow, version: i64, signature: Vec<u8>, similarity: f32) -
         .get::<Option<&str>, _>("decided_at")
         .map(parse_rfc3339)
         .transpose()?;
-    let petitioners = r
-        .get::<Option<&str>, _>("petitioners")
-        .unwrap_or("")
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(parse_id)
-        .collect::<Result<Vec<_>>>()?;
+    let petitioners = petitioner_list(r.get("petitioners"))?;
     Ok(DedupCandidate {
         matter_id: parse_id(r.get("id"))?,
         signature_version: u16::try_from(version)
