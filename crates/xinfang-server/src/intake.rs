@@ -141,7 +141,11 @@ impl Intake {
         if r.replayed {
             return;
         }
-        if let Err(e) = self.run(store, org, r.id).await {
+        let run = match &r.subject {
+            Some(subject) => self.run_on(store, org, subject.clone(), None).await,
+            None => self.run(store, org, r.id).await,
+        };
+        if let Err(e) = run {
             tracing::warn!(matter = %r.id, error = %e, "intake did not finish; the matter is registered and intake can be run again");
         }
     }
@@ -177,6 +181,17 @@ impl Intake {
         alerts_since: Option<DateTime<Utc>>,
     ) -> Result<Outcome, IntakeError> {
         let subject = store.intake_subject(org, id).await?;
+        self.run_on(store, org, subject, alerts_since).await
+    }
+
+    async fn run_on(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        subject: xinfang_store::IntakeSubject,
+        alerts_since: Option<DateTime<Utc>>,
+    ) -> Result<Outcome, IntakeError> {
+        let id = subject.id;
         let (revision, triage) = self.triage_for(store, org).await?;
         let text = format!("{}\n{}", subject.title, subject.content);
         let (assessment, signature) =

@@ -140,6 +140,9 @@ pub struct Registered {
     pub secret: Option<TrackingSecret>,
     pub state: State,
     pub replayed: bool,
+    /// What intake reads of the new matter (`None` on a replay), so that it need not read the
+    /// matter back.
+    pub subject: Option<IntakeSubject>,
 }
 
 /// A petitioner as a viewer sees them: numbers masked.

@@ -59,54 +59,57 @@ pub(super) async fn subject(s: &PgStore, org: OrganisationId, id: PetitionId) ->
 pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: IntakeRecord) -> Result<()> {
     let now = micros(s.now());
     let t = triage_columns(&r.triage)?;
-    let mut tx = s.pool.begin().await?;
-    // Derived data that the backfill recomputes for a matter without a signature: it need not
-    // wait for its own WAL flush (the registration it follows was flushed before it was
-    // acknowledged), which takes a disk round trip off every registration. The time limit
-    // bounds how long a signature's log position can stay invisible to the nodes reading the
-    // log (see `CandidateIndex`: a missing position is asked for again for ten minutes).
-    sqlx::query(
-        "select set_config('synchronous_commit', 'off', true), set_config('statement_timeout', '30s', true)",
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("delete from intake_failures where organisation_id = $1 and matter_id = $2")
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
     let version =
         i16::try_from(r.signature_version).map_err(|_| StoreError::Corrupt("signature version".into()))?;
-    // A changed signature takes a new log position so that every node reads it again; an
-    // unchanged one (a re-run) keeps its position and costs no node anything.
+    let linked: Vec<Uuid> = r.links.iter().map(|l| l.linked_matter_id.as_uuid()).collect();
+    let kinds: Vec<&str> = r.links.iter().map(|l| l.kind.code()).collect();
+    let sims: Vec<f32> = r.links.iter().map(|l| l.similarity).collect();
+    // One statement, so one implicit transaction and one round trip (this runs for every
+    // registration). Its parts touch disjoint rows, as statements sharing one snapshot must:
+    // - `synchronous_commit` off for this transaction: derived data that the backfill
+    //   recomputes for a matter without a signature need not wait for its own WAL flush (the
+    //   registration it follows was flushed before it was acknowledged);
+    // - a changed signature takes a new log position so that every node reads it again; an
+    //   unchanged one (a re-run) keeps its position and costs no node anything. The position
+    //   is taken and committed within this statement, so it is invisible to readers of the log
+    //   for milliseconds (`CandidateIndex` asks again for positions it skipped);
+    // - the links of an earlier run that this one did not find again go, the others are
+    //   replaced.
     sqlx::query(
-        "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
-         values ($1, $2, $3, $4, $5)
-         on conflict (organisation_id, matter_id) do update set
-             version = excluded.version, signature = excluded.signature, created_at = excluded.created_at,
-             seq = nextval('matter_signatures_seq')
-         where (matter_signatures.version, matter_signatures.signature)
-             is distinct from (excluded.version, excluded.signature)",
+        "with sync as (select set_config('synchronous_commit', 'off', true)),
+         failures as (delete from intake_failures where organisation_id = $1 and matter_id = $2),
+         signature as (
+             insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
+             values ($1, $2, $3, $4, $5)
+             on conflict (organisation_id, matter_id) do update set
+                 version = excluded.version, signature = excluded.signature, created_at = excluded.created_at,
+                 seq = nextval('matter_signatures_seq')
+             where (matter_signatures.version, matter_signatures.signature)
+                 is distinct from (excluded.version, excluded.signature)),
+         triage as (
+             insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
+                 emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
+             values ($1, $2, $6, $7, $8, $9, $10, $11, $12, $5)
+             on conflict (organisation_id, matter_id) do update set
+                 petition_type = excluded.petition_type, type_confidence = excluded.type_confidence,
+                 urgency = excluded.urgency, emotional_intensity = excluded.emotional_intensity,
+                 alerts = excluded.alerts, evidence = excluded.evidence,
+                 lexicon_revision = excluded.lexicon_revision, assessed_at = excluded.assessed_at),
+         gone as (
+             delete from matter_links where organisation_id = $1 and matter_id = $2
+                 and linked_matter_id <> all($13::uuid[])),
+         links as (
+             insert into matter_links (organisation_id, matter_id, linked_matter_id, kind, similarity, created_at)
+             select $1, $2, l, k, s, $5 from unnest($13::uuid[], $14::text[], $15::real[]) as t (l, k, s)
+             on conflict (organisation_id, matter_id, linked_matter_id) do update set
+                 kind = excluded.kind, similarity = excluded.similarity, created_at = excluded.created_at)
+         select 1 from sync",
     )
     .bind(org.as_uuid())
     .bind(id.as_uuid())
     .bind(version)
     .bind(&r.signature)
     .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
-             emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (organisation_id, matter_id) do update set
-             petition_type = excluded.petition_type, type_confidence = excluded.type_confidence,
-             urgency = excluded.urgency, emotional_intensity = excluded.emotional_intensity,
-             alerts = excluded.alerts, evidence = excluded.evidence,
-             lexicon_revision = excluded.lexicon_revision, assessed_at = excluded.assessed_at",
-    )
-    .bind(org.as_uuid())
-    .bind(id.as_uuid())
     .bind(t.petition_type)
     .bind(t.type_confidence)
     .bind(t.urgency)
@@ -114,11 +117,11 @@ pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: 
     .bind(&t.alerts)
     .bind(&t.evidence)
     .bind(r.lexicon_revision)
-    .bind(now)
-    .execute(&mut *tx)
+    .bind(&linked)
+    .bind(&kinds)
+    .bind(&sims)
+    .execute(&s.pool)
     .await?;
-    write_links(&mut tx, org, id, &r.links, now).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -234,38 +237,6 @@ fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Re
 }
 
 /// Replaces the links of a matter in `conn`'s transaction.
-async fn write_links(
-    conn: &mut sqlx::PgConnection,
-    org: OrganisationId,
-    id: PetitionId,
-    links: &[NewLink],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query("delete from matter_links where organisation_id = $1 and matter_id = $2")
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .execute(&mut *conn)
-        .await?;
-    if !links.is_empty() {
-        let linked: Vec<Uuid> = links.iter().map(|l| l.linked_matter_id.as_uuid()).collect();
-        let kinds: Vec<&str> = links.iter().map(|l| l.kind.code()).collect();
-        let sims: Vec<f32> = links.iter().map(|l| l.similarity).collect();
-        sqlx::query(
-            "insert into matter_links (organisation_id, matter_id, linked_matter_id, kind, similarity, created_at)
-             select $1, $2, l, k, s, $6 from unnest($3::uuid[], $4::text[], $5::real[]) as t (l, k, s)
-             on conflict do nothing",
-        )
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .bind(linked)
-        .bind(kinds)
-        .bind(sims)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
 
 async fn visible(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<()> {
     let mut q = QueryBuilder::<Postgres>::new("select 1 as one from matters m where");

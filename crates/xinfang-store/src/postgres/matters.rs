@@ -123,6 +123,7 @@ pub(super) async fn register_in(
             secret: None,
             state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
             replayed: true,
+            subject: None,
         });
     }
 
@@ -256,6 +257,14 @@ pub(super) async fn register_in(
     .await?;
     Ok(Registered {
         id,
+        subject: Some(IntakeSubject {
+            id,
+            title: matter.title,
+            content: matter.content,
+            petitioners: matter.petitioner_ids,
+            registered_at: matter.registered_at,
+            urgency: matter.urgency,
+        }),
         tracking_code: matter.tracking_code,
         secret: Some(secret),
         state: State::Registered,
