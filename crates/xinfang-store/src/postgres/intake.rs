@@ -236,8 +236,6 @@ fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Re
     })
 }
 
-/// Replaces the links of a matter in `conn`'s transaction.
-
 async fn visible(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<()> {
     let mut q = QueryBuilder::<Postgres>::new("select 1 as one from matters m where");
     push_scope(&mut q, &viewer.scope());
