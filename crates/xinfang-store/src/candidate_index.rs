@@ -5,18 +5,21 @@
 //! ([`Store::signatures_since`]), so every node finds the same candidates and none has
 //! anything to write back:
 //!
-//! - **At start** the node reads the whole log (at 1,000,000 matters, ≈600 MB of index: band
-//!   entries and a 16-bit sketch of each signature; see the README for figures). Intake waits for this first read, like any later catch-up.
+//! - **At start** the node reads the whole log (at 1,000,000 matters, ≈620 MB of index: band
+//!   entries, a 16-bit sketch of each signature and its petitioners' bits; see the README for
+//!   figures). Intake waits for this first read, like any later catch-up.
 //! - **Before each lookup** it reads the log after the last position it has read, so a matter
 //!   whose intake committed on another node before this lookup began is found. Lookups that
 //!   arrive while a catch-up is running wait for it and then take another only if that one
 //!   began before they arrived: a burst of registrations shares one read.
 //! - **Positions that come late.** On PostgreSQL a position is taken when the row is written
 //!   and becomes visible when its transaction commits, so position n + 1 can be read before n.
-//!   Every position skipped over is remembered and asked for again at each catch-up until it
-//!   turns up or [`GAP_LIFETIME`] has passed (a rolled-back write leaves a hole that never
-//!   fills; intake transactions are limited to seconds). On SQLite positions commit in order
-//!   and there is never a hole.
+//!   Every position skipped over near the head of the log (within [`GAP_WINDOW`] of the
+//!   newest) is remembered and asked for again at each catch-up until it turns up, falls out of
+//!   the window or [`GAP_LIFETIME`] has passed: a write still in flight took its position a
+//!   moment ago (an intake write is one short statement), while a hole that never fills (a
+//!   re-run of intake consumes a position it does not keep) must not be asked for forever.
+//!   On SQLite positions commit in order and there is never a hole.
 //!
 //! The database answers the rest: the candidates whose sketch is similar enough are read with
 //! their stored signature, which decides ([`Store::dedup_candidates`]).
@@ -34,6 +37,10 @@ use xinfang_nlp::dedup::{SIGNATURE_VERSION, Signature};
 const PAGE: u32 = 5_000;
 /// How long a skipped log position is asked for again.
 pub const GAP_LIFETIME: Duration = Duration::from_secs(600);
+/// Only skipped positions this close to the newest one read are asked for again: a write in
+/// flight took its position moments before the newest visible one (at 2,000 registrations a
+/// second, this is half a minute of writes).
+pub const GAP_WINDOW: i64 = 65_536;
 /// At most this many skipped positions are remembered (the newest): more writes than this
 /// cannot be in flight at once (each holds a database connection).
 const MAX_GAPS: usize = 4_096;
@@ -120,7 +127,7 @@ impl CandidateIndex {
             let mut batch: Vec<(u64, PetitionId, Signature, u64)> = Vec::with_capacity(rows.len());
             for row in rows {
                 if row.seq > cursor.last {
-                    let from = (cursor.last + 1).max(row.seq - MAX_GAPS as i64);
+                    let from = (cursor.last + 1).max(row.seq - GAP_WINDOW);
                     for missing in from..row.seq {
                         cursor.gaps.insert(missing, began);
                     }
@@ -142,6 +149,8 @@ impl CandidateIndex {
                     ));
                 }
             }
+            let oldest = cursor.last - GAP_WINDOW;
+            cursor.gaps.retain(|seq, _| *seq > oldest);
             while cursor.gaps.len() > MAX_GAPS {
                 cursor.gaps.pop_first();
             }
