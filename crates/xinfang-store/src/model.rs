@@ -606,6 +606,20 @@ pub struct IntakeSubject {
     pub urgency: Urgency,
 }
 
+impl IntakeSubject {
+    /// What intake reads of matter `id`.
+    pub fn of(id: PetitionId, m: xinfang_core::matter::Matter) -> Self {
+        Self {
+            id,
+            title: m.title,
+            content: m.content,
+            petitioners: m.petitioner_ids,
+            registered_at: m.registered_at,
+            urgency: m.urgency,
+        }
+    }
+}
+
 /// What intake computed for a matter (see [`Store::record_intake`](crate::Store::record_intake)).
 #[derive(Debug, Clone)]
 pub struct IntakeRecord {

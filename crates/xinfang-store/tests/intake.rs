@@ -61,6 +61,22 @@ async fn register(
     id
 }
 
+/// A matter of 张三 registered without intake.
+async fn register_only(s: &dyn Store, o: &Org, content: &str) -> PetitionId {
+    o.register(
+        s,
+        matter(
+            Channel::Phone,
+            PetitionType::Appeal,
+            "夜间大巴",
+            content,
+            vec![zhang_san()],
+        ),
+    )
+    .await
+    .id
+}
+
 fn sig(text: &str) -> dedup::Signature {
     dedup::signature(text)
 }
@@ -225,37 +241,13 @@ async fn a_signature_that_commits_late_is_still_found() {
         let o = Org::create(s, "机场集团", b.name).await;
         let index = CandidateIndex::new();
         // Another node's intake takes a log position and has not committed yet…
-        let slow = o
-            .register(
-                s,
-                matter(
-                    Channel::Phone,
-                    PetitionType::Appeal,
-                    "夜间大巴",
-                    BUS,
-                    vec![zhang_san()],
-                ),
-            )
-            .await
-            .id;
+        let slow = register_only(s, &o, BUS).await;
         let Some(held) = b.held_signature_write(o.id, slow, &sig(BUS).to_bytes()).await else {
             continue; // SQLite commits positions in order: nothing can come late.
         };
         // …while a later position commits and this node reads past it.
         let noise = register(s, &o, NOISE, vec![zhang_san()]).await;
-        let newcomer = o
-            .register(
-                s,
-                matter(
-                    Channel::Phone,
-                    PetitionType::Appeal,
-                    "夜间大巴",
-                    BUS,
-                    vec![zhang_san()],
-                ),
-            )
-            .await
-            .id;
+        let newcomer = register_only(s, &o, BUS).await;
         let found = index
             .candidates(s, o.id, &probe(&sig(BUS), newcomer), SIMILAR, 50)
             .await
@@ -477,26 +469,9 @@ async fn a_matter_whose_intake_fails_is_set_aside_and_does_not_block_the_others(
     for b in backends().await {
         let s = b.store.as_ref();
         let o = Org::create(s, "机场集团", b.name).await;
-        let bare = |content: &'static str| {
-            let o = &o;
-            async move {
-                o.register(
-                    s,
-                    matter(
-                        Channel::Phone,
-                        PetitionType::Appeal,
-                        "夜间大巴",
-                        content,
-                        vec![zhang_san()],
-                    ),
-                )
-                .await
-                .id
-            }
-        };
-        let first = bare(BUS).await;
+        let first = register_only(s, &o, BUS).await;
         b.clock.advance(Duration::minutes(1));
-        let second = bare(NOISE).await;
+        let second = register_only(s, &o, NOISE).await;
         let now = || b.clock.now();
         assert_eq!(
             s.matters_without_intake(o.id, now(), 1).await.expect("list"),

@@ -46,14 +46,7 @@ pub(super) async fn subject(s: &PgStore, org: OrganisationId, id: PetitionId) ->
             .ok_or(StoreError::NotFound)?;
     let m: Matter =
         serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("matter body: {e}")))?;
-    Ok(IntakeSubject {
-        id,
-        title: m.title,
-        content: m.content,
-        petitioners: m.petitioner_ids,
-        registered_at: m.registered_at,
-        urgency: m.urgency,
-    })
+    Ok(IntakeSubject::of(id, m))
 }
 
 pub(super) async fn record(s: &PgStore, org: OrganisationId, id: PetitionId, r: IntakeRecord) -> Result<()> {
@@ -164,12 +157,7 @@ pub(super) async fn signatures_since(
                 version: u16::try_from(r.get::<i16, _>("version"))
                     .map_err(|_| StoreError::Corrupt("signature version".into()))?,
                 signature: r.get("signature"),
-                petitioners: r
-                    .get::<Option<Vec<Uuid>>, _>("petitioners")
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(PetitionerId::from_uuid)
-                    .collect(),
+                petitioners: petitioner_list(r),
             })
         })
         .collect()
@@ -212,6 +200,15 @@ pub(super) async fn candidates(
     Ok(out)
 }
 
+/// The `petitioners` column (an `array_agg` of ids, null for none).
+fn petitioner_list(r: &PgRow) -> Vec<PetitionerId> {
+    r.get::<Option<Vec<Uuid>>, _>("petitioners")
+        .unwrap_or_default()
+        .into_iter()
+        .map(PetitionerId::from_uuid)
+        .collect()
+}
+
 fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {
     let decided = r
         .get::<Option<&str>, _>("decided_at")
@@ -224,12 +221,7 @@ fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Re
             .map_err(|_| StoreError::Corrupt("signature version".into()))?,
         signature,
         similarity,
-        petitioners: r
-            .get::<Option<Vec<Uuid>>, _>("petitioners")
-            .unwrap_or_default()
-            .into_iter()
-            .map(PetitionerId::from_uuid)
-            .collect(),
+        petitioners: petitioner_list(r),
         state: state(r.get("state"))?,
         registered_at: r.get("registered_at"),
         answered_at: replied.or(decided),

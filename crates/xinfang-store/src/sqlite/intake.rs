@@ -42,14 +42,7 @@ pub(super) async fn subject(s: &SqliteStore, org: OrganisationId, id: PetitionId
         .ok_or(StoreError::NotFound)?;
     let m: Matter =
         serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("matter body: {e}")))?;
-    Ok(IntakeSubject {
-        id,
-        title: m.title,
-        content: m.content,
-        petitioners: m.petitioner_ids,
-        registered_at: m.registered_at,
-        urgency: m.urgency,
-    })
+    Ok(IntakeSubject::of(id, m))
 }
 
 pub(super) async fn record(

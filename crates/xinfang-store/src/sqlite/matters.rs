@@ -239,15 +239,8 @@ pub(super) async fn register(
     w.commit().await?;
     Ok(Registered {
         id,
-        subject: Some(IntakeSubject {
-            id,
-            title: matter.title,
-            content: matter.content,
-            petitioners: matter.petitioner_ids,
-            registered_at: matter.registered_at,
-            urgency: matter.urgency,
-        }),
-        tracking_code: matter.tracking_code,
+        tracking_code: matter.tracking_code.clone(),
+        subject: Some(IntakeSubject::of(id, matter)),
         secret: Some(secret),
         state: State::Registered,
         replayed: false,
