@@ -12,10 +12,10 @@
 //! messages on recurring subjects, ≈50 share a band and ≈7 are similar). Reading each one's
 //! signature from the database to find out was the rest of the cost, so the index also keeps
 //! a 16-bit sketch of every signature (the low half of each of its [`PERMUTATIONS`] values):
-//! two sketches agree where the signatures agree, and by chance elsewhere with probability
-//! 2⁻¹⁶, so the similarity estimated from sketches is the signatures' own to within
-//! [`SKETCH_SLACK`]. Only the matters that pass are read from the database, where the full
-//! signature decides.
+//! two sketches agree wherever the signatures agree, and by chance elsewhere with probability
+//! 2⁻¹⁶, so the similarity estimated from sketches is never below the signatures' own and
+//! rarely above it. A matter whose sketch falls below the threshold cannot be similar; only the
+//! matters that pass are read from the database, where the full signature decides.
 //!
 //! The caller reads at most a few dozen of them, so which come first matters: a matter of the
 //! same petitioner (a repeat, or the same letter twice) must never be crowded out by a mass of
@@ -54,9 +54,6 @@ pub const SHARD_BITS: u32 = 12;
 const SHARDS: usize = 1 << SHARD_BITS;
 /// Tail length at which a shard is always merged.
 const TAIL: usize = 64;
-/// How far below the signatures' similarity a sketch's estimate can fall: chance agreements
-/// only raise it, so this is generous (2⁻¹⁶ per position would need 2 of 128 to move 0.016).
-pub const SKETCH_SLACK: f32 = 0.02;
 
 /// The low 16 bits of each signature position.
 fn sketch(sig: &Signature) -> [u16; PERMUTATIONS] {
@@ -183,11 +180,11 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
     }
 
     /// The matters of `scope` other than `exclude` that share at least one band key with
-    /// `probe` and whose sketch is at least `min_similarity` (less [`SKETCH_SLACK`]) similar to
-    /// it: first those sharing a bit of `people`, then the most similar, among equals the most
-    /// recently inserted, at most `limit`, each with its estimated similarity. Each matter is named once, by its latest insertion
-    /// that shares a band (so an old signature of a matter can still name it: the caller checks
-    /// the stored one).
+    /// `probe` and whose sketch is at least `min_similarity` similar to it (so every matter
+    /// whose signature is): first those sharing a bit of `people`, then the most similar, among
+    /// equals the most recently inserted, at most `limit`, each with its estimated similarity.
+    /// Each matter is named once, by its latest insertion that shares a band (so an old
+    /// signature of a matter can still name it: the caller checks the stored one).
     pub fn candidates(
         &self,
         scope: u64,
@@ -225,7 +222,7 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
         }
         let mut ranked: Vec<(Id, (bool, u32, f32))> = latest
             .into_iter()
-            .filter(|(_, (_, _, sim))| *sim >= min_similarity - SKETCH_SLACK)
+            .filter(|(_, (_, _, sim))| *sim >= min_similarity)
             .collect();
         ranked.sort_unstable_by(|(_, a), (_, b)| b.0.cmp(&a.0).then(b.2.total_cmp(&a.2)).then(b.1.cmp(&a.1)));
         ranked.truncate(limit);
@@ -297,16 +294,18 @@ mod tests {
     }
 
     #[test]
-    fn the_sketch_estimate_is_the_signatures_similarity() {
+    fn the_sketch_estimate_is_never_below_the_signatures_similarity() {
         let mut index = BandIndex::new();
         index.insert(1, 10u32, &signature(BUS), 0).unwrap();
         let found = index.candidates(1, &signature(BUS_EDITED), 0, 0, 0.0, 10);
         let exact = similarity(&signature(BUS), &signature(BUS_EDITED));
         assert_eq!(found.len(), 1);
-        assert!(
-            (found[0].1 - exact).abs() <= SKETCH_SLACK,
-            "{} vs {exact}",
-            found[0].1
+        assert!(found[0].1 >= exact, "{} vs {exact}", found[0].1);
+        assert!(found[0].1 - exact < 0.02, "{} vs {exact}", found[0].1);
+        // At exactly the signatures' similarity it is still a candidate.
+        assert_eq!(
+            index.candidates(1, &signature(BUS_EDITED), 0, 0, exact, 10).len(),
+            1
         );
         // Above the estimate it is not a candidate.
         assert!(

@@ -164,7 +164,7 @@ pub(super) async fn candidates(
         return Ok(Vec::new());
     }
     // The caller's index estimated these similar; the stored signature decides. (Stale index
-    // entries and sketch slack make the odd row read for nothing.)
+    // entries and chance agreements of sketches make the odd row read for nothing.)
     let org_s = org.to_string();
     let mut q = QueryBuilder::<Sqlite>::new(
         "select m.id, m.state, m.registered_at, m.replied_at,
