@@ -412,9 +412,9 @@ pub fn links<'a, Id>(
     out
 }
 
-/// The band-key index in memory: what `matter_bands` holds, for tests, evaluation and
-/// benchmarks. Bulk-loaded entries sit in one sorted array (like the table's B-tree, 12 bytes per
-/// key); later inserts go to a hash map beside it.
+/// A simple band-key index in memory with the signatures themselves, for tests, evaluation and
+/// benchmarks (the server's compact one is [`crate::band_index::BandIndex`]). Bulk-loaded
+/// entries sit in one sorted array (12 bytes per key); later inserts go to a hash map beside it.
 #[derive(Debug, Clone)]
 pub struct DedupIndex<Id> {
     keys: Vec<i64>,
