@@ -105,11 +105,6 @@ impl Intake {
         }
     }
 
-    /// What the node's duplicate index holds.
-    pub async fn index_stats(&self) -> xinfang_store::candidate_index::IndexStats {
-        self.candidates.stats().await
-    }
-
     /// The organisation's compiled lexicon and its revision (0: the built-in one).
     pub async fn triage_for(
         &self,
