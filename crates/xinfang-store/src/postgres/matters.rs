@@ -266,8 +266,12 @@ pub(super) async fn register_in(
 }
 
 /// Finds the petitioner by the keyed hash of their phone or ID number, or creates them. The
-/// same person's matters thus share one record, whatever name spelling they gave. Runs under
-/// the organisation's chain lock, so two nodes cannot both create the same person.
+/// same person's matters thus share one record, whatever name spelling they gave. One
+/// statement (this runs in the registration batch, whose statements go one after another): an
+/// ID document identifies a person more surely than a (shared, reassigned) phone, so a match on
+/// it wins; a match fills in what the earlier registration lacked and never overwrites what it
+/// had; no match inserts. The batch holds the organisation's chain lock, so no other
+/// registration can insert the same person between the look-up and the insert.
 async fn upsert_petitioner(
     s: &PgStore,
     conn: &mut PgConnection,
@@ -280,61 +284,33 @@ async fn upsert_petitioner(
         .id_document
         .as_ref()
         .map(|d| s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
-    if phone_mac.is_some() || id_mac.is_some() {
-        // An ID document identifies a person more surely than a (shared, reassigned) phone.
-        let mut existing: Option<Uuid> = None;
-        if let Some(mac) = &id_mac {
-            existing = sqlx::query_scalar(
-                "select id from petitioners where organisation_id = $1 and id_mac = $2 limit 1",
-            )
-            .bind(org.as_uuid())
-            .bind(mac)
-            .fetch_optional(&mut *conn)
-            .await?;
-        }
-        if existing.is_none()
-            && let Some(mac) = &phone_mac
-        {
-            existing = sqlx::query_scalar(
-                "select id from petitioners where organisation_id = $1 and phone_mac = $2 limit 1",
-            )
-            .bind(org.as_uuid())
-            .bind(mac)
-            .fetch_optional(&mut *conn)
-            .await?;
-        }
-        if let Some(id) = existing {
-            // Fill in what the earlier registration lacked; never overwrite what it had.
-            sqlx::query(
-                "update petitioners set
-                    name = coalesce(name, $1),
-                    phone_enc = coalesce(phone_enc, $2), phone_mac = coalesce(phone_mac, $3), phone_masked = coalesce(phone_masked, $4),
-                    id_kind = coalesce(id_kind, $5), id_enc = coalesce(id_enc, $6), id_mac = coalesce(id_mac, $7), id_masked = coalesce(id_masked, $8)
-                 where organisation_id = $9 and id = $10",
-            )
-            .bind(p.name.as_ref().map(|n| n.as_str()))
-            .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
-            .bind(&phone_mac)
-            .bind(p.phone.as_ref().map(|ph| ph.masked()))
-            .bind(p.id_document.as_ref().map(|d| d.kind().code()))
-            .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
-            .bind(&id_mac)
-            .bind(p.id_document.as_ref().map(|d| d.masked()))
-            .bind(org.as_uuid())
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-            return Ok(PetitionerId::from_uuid(id));
-        }
-    }
-    let id = PetitionerId::new();
-    sqlx::query(
-        "insert into petitioners (organisation_id, id, name, phone_enc, phone_mac, phone_masked, id_kind, id_enc,
-             id_mac, id_masked, address_enc, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    let id: Uuid = sqlx::query_scalar(
+        "with found as (
+             select id from petitioners
+             where organisation_id = $1 and (id_mac = $9 or phone_mac = $5)
+             order by (id_mac is not distinct from $9) desc
+             limit 1
+         ),
+         filled as (
+             update petitioners set
+                 name = coalesce(name, $3),
+                 phone_enc = coalesce(phone_enc, $4), phone_mac = coalesce(phone_mac, $5),
+                 phone_masked = coalesce(phone_masked, $6), id_kind = coalesce(id_kind, $7),
+                 id_enc = coalesce(id_enc, $8), id_mac = coalesce(id_mac, $9), id_masked = coalesce(id_masked, $10)
+             where organisation_id = $1 and id = (select id from found)
+             returning id
+         ),
+         created as (
+             insert into petitioners (organisation_id, id, name, phone_enc, phone_mac, phone_masked, id_kind, id_enc,
+                 id_mac, id_masked, address_enc, created_at)
+             select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+             where not exists (select 1 from found)
+             returning id
+         )
+         select id from filled union all select id from created",
     )
     .bind(org.as_uuid())
-    .bind(id.as_uuid())
+    .bind(PetitionerId::new().as_uuid())
     .bind(p.name.as_ref().map(|n| n.as_str()))
     .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
     .bind(&phone_mac)
@@ -345,9 +321,9 @@ async fn upsert_petitioner(
     .bind(p.id_document.as_ref().map(|d| d.masked()))
     .bind(p.address.as_ref().map(|a| s.vault.encrypt(a)))
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(id)
+    Ok(PetitionerId::from_uuid(id))
 }
 
 /// Loads a matter's stored body, and its organisation's `config_revision`, if the scope admits
