@@ -676,7 +676,9 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     let offset = (i64::from(page) - 1) * i64::from(per_page);
     let order = " order by m.registered_at desc, m.seq desc limit ";
     let mut q = QueryBuilder::<Postgres>::new("");
-    if few && f.deadline_status.is_none() {
+    // Each plan builds its query and says which ordering it still needs before the page's
+    // limit and offset (`None`: it pages itself).
+    let tail = if few && f.deadline_status.is_none() {
         // Every match is at hand, at most COUNT_CAP: the filter picks them by its own index and
         // they are sorted. Left to itself the planner walks all matters newest first for a
         // page and tests each, which when the newest match nothing (a burst of fresh
@@ -688,6 +690,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
         push_scope(&mut q, &scope);
         push_filters(&mut q, scope.organisation_id, f, now);
         q.push(") select * from hit m");
+        Some(order)
     } else if let Some(u) = f.unit_id {
         // A unit's matters newest first from its own rows in matter_units (which carry the
         // matter's registered_at and seq, migration 0007): a page reads about as many
@@ -705,19 +708,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
             ..f.clone()
         };
         push_filters(&mut q, scope.organisation_id, &others, now);
-        q.push(" order by fu.registered_at desc, fu.seq desc limit ")
-            .push_bind(per_page as i64)
-            .push(" offset ")
-            .push_bind(offset);
-        let rows = q.build().fetch_all(&mut *conn).await?;
-        let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-        return Ok(Page {
-            items,
-            total,
-            total_exact: few,
-            page,
-            per_page,
-        });
+        Some(" order by fu.registered_at desc, fu.seq desc limit ")
     } else if f.states.len() > 1 && f.deadline_status.is_none() {
         // Several states: each state's matters newest first from matters_state_seq_idx, as many
         // as the page needs, merged. One index range cannot give two states in order, so the
@@ -737,6 +728,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
             q.push(order).push_bind(offset + i64::from(per_page)).push(")");
         }
         q.push(") m");
+        Some(order)
     } else if f.deadline_status.is_some() {
         // Every match's id, registration time and seq from an index-only scan of a deadline
         // index (matters_deadline_idx, matters_due_soon_idx: each holds every column the
@@ -755,24 +747,19 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
         .push(") h join matters m on m.organisation_id = ")
         .push_bind(scope.organisation_id.as_uuid())
         .push(" and m.id = h.id order by h.registered_at desc, h.seq desc");
-        let rows = q.build().fetch_all(&mut *conn).await?;
-        let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-        return Ok(Page {
-            items,
-            total,
-            total_exact: few,
-            page,
-            per_page,
-        });
+        None
     } else {
         q.push(format!("select {SUMMARY_COLUMNS} from matters m where"));
         push_scope(&mut q, &scope);
         push_filters(&mut q, scope.organisation_id, f, now);
+        Some(order)
+    };
+    if let Some(order) = tail {
+        q.push(order)
+            .push_bind(per_page as i64)
+            .push(" offset ")
+            .push_bind(offset);
     }
-    q.push(order)
-        .push_bind(per_page as i64)
-        .push(" offset ")
-        .push_bind(offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
     Ok(Page {
