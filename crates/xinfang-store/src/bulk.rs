@@ -46,6 +46,25 @@ pub struct BulkContext {
     pub now: DateTime<Utc>,
 }
 
+impl BulkContext {
+    /// The context of a load into `org`: its default rule set and calendar as the store has
+    /// them.
+    pub async fn of(
+        store: &dyn crate::Store,
+        vault: Vault,
+        org: OrganisationId,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        Ok(BulkContext {
+            vault,
+            organisation_id: org,
+            rules: store.default_rule_set(org).await?,
+            calendar: store.calendar(org).await?,
+            now,
+        })
+    }
+}
+
 /// The deadline columns of a matter row, as both backends compute them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DeadlineRow {

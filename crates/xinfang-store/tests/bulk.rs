@@ -38,13 +38,9 @@ async fn bulk_loaded_matters_read_like_registered_ones_and_continue_the_chain() 
             (o.clerk.clone(), assign(&o.unit_a), steps(3)),
             (o.handler_a.clone(), Command::StartHandling, steps(4)),
         ];
-        let cx = BulkContext {
-            vault: b.vault(),
-            organisation_id: o.id,
-            rules: s.default_rule_set(o.id).await.expect("rules"),
-            calendar: s.calendar(o.id).await.expect("calendar"),
-            now: t0(),
-        };
+        let cx = BulkContext::of(s, b.vault(), o.id, t0())
+            .await
+            .expect("rules and calendar");
         let mut assigned = MatterBuilder::register(&cx, &clerk, twin.clone()).expect("bulk register");
         for (actor, cmd, at) in &plan {
             assigned

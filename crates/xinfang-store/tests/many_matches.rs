@@ -37,13 +37,9 @@ async fn pages_of_large_results_are_the_newest_matches() {
         let s = &*b.store;
         let o = Org::create(s, "某机场集团", "airport").await;
         let clerk = Actor::Staff(o.clerk.clone());
-        let cx = BulkContext {
-            vault: b.vault(),
-            organisation_id: o.id,
-            rules: s.default_rule_set(o.id).await.expect("rules"),
-            calendar: s.calendar(o.id).await.expect("calendar"),
-            now: t0(),
-        };
+        let cx = BulkContext::of(s, b.vault(), o.id, t0())
+            .await
+            .expect("rules and calendar");
         // Matter i is received i minutes after a start 90 days ago (all deadlines of the open
         // ones have passed): even i assigned to unit A, i ≡ 1 (mod 4) in progress at unit B,
         // i ≡ 3 (mod 4) left registered. Every title says 停车, every third one 收费 too.

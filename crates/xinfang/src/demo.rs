@@ -303,13 +303,7 @@ async fn load_bulk(
     cfg: &DemoConfig,
     now: DateTime<Utc>,
 ) -> anyhow::Result<HashMap<State, usize>> {
-    let cx = Arc::new(BulkContext {
-        vault,
-        organisation_id: setup.org,
-        rules: store.default_rule_set(setup.org).await?,
-        calendar: store.calendar(setup.org).await?,
-        now,
-    });
+    let cx = Arc::new(BulkContext::of(store.as_ref(), vault, setup.org, now).await?);
     let mut loader = store.bulk_loader(setup.org).await?;
     let chunks = Arc::new(xinfang_demo::Chunks::new(cfg, CHUNK));
     let workers = std::thread::available_parallelism()
