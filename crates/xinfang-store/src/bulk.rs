@@ -75,7 +75,7 @@ pub(crate) struct DeadlineRow {
 }
 
 impl DeadlineRow {
-    fn of(m: &Matter, rules: &RuleSet, cal: &Calendar, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(m: &Matter, rules: &RuleSet, cal: &Calendar, now: DateTime<Utc>) -> Self {
         match lifecycle::current_deadline(m, rules, cal, now) {
             Some((d, a)) => Self {
                 kind: Some(d.kind.code()),
@@ -201,21 +201,24 @@ fn actor_fields(actor: &Actor) -> (ActorKind, Option<UserId>, Option<String>) {
 /// mac (the ID document first, as the ordinary path looks it up first), so every matter of the
 /// same person names the same record.
 fn petitioner_row(vault: &Vault, p: &NewPetitioner) -> BulkPetitioner {
+    let mut row = encrypt_petitioner(vault, p);
+    if let Some(mac) = row.id_mac.as_ref().or(row.phone_mac.as_ref()) {
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&vault.mac("bulk-petitioner", &hex::encode(mac))[..16]);
+        row.id = PetitionerId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid());
+    }
+    row
+}
+
+/// A new petitioner's row under a fresh id: numbers encrypted, with the macs they are found by.
+pub(crate) fn encrypt_petitioner(vault: &Vault, p: &NewPetitioner) -> BulkPetitioner {
     let phone_mac = p.phone.as_ref().map(|ph| vault.mac("phone", ph.as_str()));
     let id_mac = p
         .id_document
         .as_ref()
         .map(|d| vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
-    let id = match id_mac.as_ref().or(phone_mac.as_ref()) {
-        Some(mac) => {
-            let mut bytes = [0u8; 16];
-            bytes.copy_from_slice(&vault.mac("bulk-petitioner", &hex::encode(mac))[..16]);
-            PetitionerId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
-        }
-        None => PetitionerId::new(),
-    };
     BulkPetitioner {
-        id,
+        id: PetitionerId::new(),
         name: p.name.as_ref().map(|n| n.as_str().to_string()),
         phone_enc: p.phone.as_ref().map(|ph| vault.encrypt(ph.as_str())),
         phone_mac,
@@ -228,10 +231,71 @@ fn petitioner_row(vault: &Vault, p: &NewPetitioner) -> BulkPetitioner {
     }
 }
 
+/// A new matter registered as `register_matter` registers it, with its `register` event (not
+/// yet on the chain) and the tracking secret whose mac the row keeps. `petitioner_ids` are the
+/// records the petitioners were found or created as.
+pub(crate) fn registration(
+    rules: &RuleSet,
+    org: OrganisationId,
+    actor: &Actor,
+    n: NewMatter,
+    petitioner_ids: Vec<PetitionerId>,
+    now: DateTime<Utc>,
+) -> Result<(Matter, BulkEvent, TrackingSecret)> {
+    let received_at = n.received_at.unwrap_or(now);
+    let (code, secret) = {
+        let mut rng = rand::rng();
+        (
+            TrackingCode::generate(&mut rng),
+            TrackingSecret::generate(&mut rng),
+        )
+    };
+    let petitioners = petitioner_ids.len();
+    let matter = lifecycle::register(
+        Registration {
+            id: PetitionId::new(),
+            organisation_id: org,
+            tracking_code: code,
+            channel: n.channel,
+            external_id: n.external_id,
+            title: n.title.into_inner(),
+            content: n.content.into_inner(),
+            location: n.location,
+            petition_type: n.petition_type,
+            urgency: n.urgency,
+            people_count: n.people_count,
+            petitioner_ids,
+            rule_set_id: rules.id,
+            rule_set_version: rules.version,
+            registered_at: received_at,
+        },
+        actor,
+    )?;
+    let (actor_kind, actor_user_id, actor_name) = actor_fields(actor);
+    let data = serde_json::json!({
+        "channel": matter.channel.code(),
+        "external_id": matter.external_id,
+        "petitioners": petitioners,
+        "people_count": matter.people_count,
+    });
+    let event = BulkEvent {
+        kind: Transition::Register.code(),
+        actor_kind,
+        actor_user_id,
+        actor_name,
+        occurred_at: micros(received_at),
+        recorded_at: micros(now),
+        reason: None,
+        before_state: None,
+        after_state: Some(State::Registered.code()),
+        data: data.to_string(),
+    };
+    Ok((matter, event, secret))
+}
+
 impl<'a> MatterBuilder<'a> {
     /// Registers a matter as `register_matter` would (its raw payload is not kept).
     pub fn register(cx: &'a BulkContext, actor: &Actor, n: NewMatter) -> Result<Self> {
-        let received_at = n.received_at.unwrap_or(cx.now);
         let search_tokens =
             xinfang_nlp::index_tokens(&format!("{} {}", n.title.as_str(), n.content.as_str()));
         let mut petitioners: Vec<BulkPetitioner> = n
@@ -240,52 +304,8 @@ impl<'a> MatterBuilder<'a> {
             .map(|p| petitioner_row(&cx.vault, p))
             .collect();
         petitioners.dedup_by_key(|p| p.id);
-        let (code, secret) = {
-            let mut rng = rand::rng();
-            (
-                TrackingCode::generate(&mut rng),
-                TrackingSecret::generate(&mut rng),
-            )
-        };
-        let matter = lifecycle::register(
-            Registration {
-                id: PetitionId::new(),
-                organisation_id: cx.organisation_id,
-                tracking_code: code,
-                channel: n.channel,
-                external_id: n.external_id.clone(),
-                title: n.title.into_inner(),
-                content: n.content.into_inner(),
-                location: n.location,
-                petition_type: n.petition_type,
-                urgency: n.urgency,
-                people_count: n.people_count,
-                petitioner_ids: petitioners.iter().map(|p| p.id).collect(),
-                rule_set_id: cx.rules.id,
-                rule_set_version: cx.rules.version,
-                registered_at: received_at,
-            },
-            actor,
-        )?;
-        let (actor_kind, actor_user_id, actor_name) = actor_fields(actor);
-        let data = serde_json::json!({
-            "channel": matter.channel.code(),
-            "external_id": matter.external_id,
-            "petitioners": petitioners.len(),
-            "people_count": matter.people_count,
-        });
-        let event = BulkEvent {
-            kind: Transition::Register.code(),
-            actor_kind,
-            actor_user_id,
-            actor_name,
-            occurred_at: micros(received_at),
-            recorded_at: micros(cx.now),
-            reason: None,
-            before_state: None,
-            after_state: Some(State::Registered.code()),
-            data: data.to_string(),
-        };
+        let ids = petitioners.iter().map(|p| p.id).collect();
+        let (matter, event, secret) = registration(&cx.rules, cx.organisation_id, actor, n, ids, cx.now)?;
         Ok(Self {
             cx,
             secret_mac: cx.vault.mac("secret", secret.as_str()),

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use suite::*;
 use xinfang_core::matter::{Channel, PetitionType};
 use xinfang_core::org::Actor;
-use xinfang_store::{MatterFilter, StoreError};
+use xinfang_core::petitioner::{DocumentKind, IdDocument};
+use xinfang_store::{MatterFilter, NewPetitioner, StoreError};
 
 #[tokio::test]
 async fn registrations_arriving_together_each_get_their_own_answer() {
@@ -82,6 +83,93 @@ async fn registrations_arriving_together_each_get_their_own_answer() {
             .await
             .expect("list");
         assert_eq!(page.total, stored);
+        let report = b.store.verify_audit().await.expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+    }
+}
+
+/// Registrations arriving together that name the same people find them as registrations one
+/// after another would: one record per phone number, a record completed by one registration
+/// (its ID number added) found by that number in the others and afterwards, and different
+/// people kept apart.
+#[tokio::test]
+async fn petitioners_arriving_together_are_one_record_per_person() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let o = Org::create(&*b.store, "某机场集团", "airport").await;
+        let clerk = Actor::Staff(o.clerk.clone());
+        let letter = |who: Vec<NewPetitioner>| {
+            matter(
+                Channel::Letter,
+                PetitionType::Suggestion,
+                "建议增设母婴室",
+                "T2航站楼候机区母婴室太少，建议增设并配备热水。",
+                who,
+            )
+        };
+        // 张三 is known by his phone alone before the crowd arrives.
+        let known = o.register(&*b.store, letter(vec![caller("张三", PHONE)])).await;
+        let with_id = NewPetitioner {
+            id_document: Some(IdDocument::parse(DocumentKind::ResidentId, &id_number()).expect("id")),
+            ..caller("张三", PHONE)
+        };
+        let mut crowd: Vec<Vec<NewPetitioner>> = Vec::new();
+        crowd.extend((0..8).map(|_| vec![with_id.clone()]));
+        crowd.extend((0..8).map(|_| vec![caller("李四", "13900004444")]));
+        crowd.extend((0..4).map(|i| vec![caller("王五", &format!("1370000{i:04}"))]));
+        let tasks: Vec<_> = crowd
+            .into_iter()
+            .map(|who| {
+                let (store, clerk, m, org) = (Arc::clone(&b.store), clerk.clone(), letter(who), o.id);
+                tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
+            })
+            .collect();
+        let mut people = Vec::new();
+        for t in tasks {
+            let r = t.await.expect("the task ran").expect("registered");
+            let v = b.store.matter(&o.clerk, r.id).await.expect("visible");
+            assert_eq!(v.petitioners.len(), 1);
+            people.push(v.petitioners[0].clone());
+        }
+        let first = b
+            .store
+            .matter(&o.clerk, known.id)
+            .await
+            .expect("visible")
+            .petitioners[0]
+            .clone();
+        for p in &people[..8] {
+            assert_eq!(p.id, first.id, "张三 is found by his phone");
+            assert!(p.id_number.is_some(), "and his ID number is kept");
+        }
+        assert!(
+            people[8..16].iter().all(|p| p.id == people[8].id),
+            "李四 is one record"
+        );
+        assert_ne!(people[8].id, first.id);
+        let mut others: Vec<_> = people[16..].iter().map(|p| p.id).collect();
+        others.sort();
+        others.dedup();
+        assert_eq!(others.len(), 4, "four different phones, four people");
+        assert!(!others.contains(&people[8].id) && !others.contains(&first.id));
+
+        // The ID number added in the crowd is stored: a letter signed with it alone finds him.
+        let by_id = NewPetitioner {
+            name: None,
+            phone: None,
+            id_document: Some(IdDocument::parse(DocumentKind::ResidentId, &id_number()).expect("id")),
+            address: None,
+        };
+        let later = o.register(&*b.store, letter(vec![by_id])).await;
+        let found = b
+            .store
+            .matter(&o.clerk, later.id)
+            .await
+            .expect("visible")
+            .petitioners[0]
+            .clone();
+        assert_eq!(found.id, first.id);
+        assert_eq!(found.phone.as_deref(), Some(PHONE_MASKED));
         let report = b.store.verify_audit().await.expect("verify");
         assert!(report.broken.is_none(), "{:?}", report.broken);
     }

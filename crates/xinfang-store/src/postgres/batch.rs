@@ -10,15 +10,16 @@
 //! Every caller is answered only after the commit, so no acknowledged registration can be
 //! lost; when the commit fails, all of the batch fail.
 //!
-//! A savepoint and its release are two of a registration's seven round trips, and the batch's
-//! statements run one after another, so a batch is first written without them: nearly every
-//! batch succeeds whole. Only when a statement fails is that attempt rolled back and the batch
-//! written again with a savepoint per registration, so that the failing one fails alone (a
-//! failed commit is never retried: it may have committed). There is no waiting for a batch to fill:
+//! The batch's statements run one after another while the batch holds the locks, so a batch is
+//! first written whole, with a handful of multi-row statements ([`super::registrations`]):
+//! nearly every batch succeeds so. Only when a statement fails is that attempt rolled back and
+//! the batch written again one registration at a time, each in a savepoint of its own, so that
+//! the failing one fails alone (a failed commit is never retried: it may have committed). There is no waiting for a batch to fill:
 //! a batch is whatever queued up while the previous one was being written, so a lone request
 //! is as fast as before and a crowd is served in few transactions.
 
 use super::matters::register_in;
+use super::registrations::{Pending, register_all};
 use super::{PgStore, Writer, classify};
 use crate::model::{NewMatter, Registered};
 use crate::{Result, StoreError};
@@ -86,52 +87,46 @@ async fn run(s: PgStore, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// How an attempt without savepoints ended, when it did not succeed.
+/// How an attempt with multi-row statements ended, when it did not succeed.
 enum Whole {
     /// A statement failed: nothing was committed, the batch can be written again.
     Retry,
-    /// The lone registration of the batch failed with its own error.
-    Failed(StoreError),
     /// The commit failed: all of the batch fail.
     Commit(StoreError),
 }
 
-/// Writes the batch in one transaction without savepoints (see the module docs).
+/// Writes the batch in one transaction with multi-row statements (see the module docs).
 async fn write_whole(s: &PgStore, jobs: &[Job]) -> std::result::Result<Vec<Registered>, Whole> {
     let mut w = Writer::begin(s).await.map_err(|e| Whole::Commit(classify(e)))?;
     let mut orgs: Vec<OrganisationId> = jobs.iter().map(|j| j.org).collect();
     orgs.sort();
     orgs.dedup();
-    let mut done = Vec::with_capacity(jobs.len());
-    let mut failed = None;
+    let mut written = Ok(Vec::new());
     for org in orgs {
         if let Err(e) = w.lock(org).await {
-            failed = Some(e);
+            written = Err(e);
             break;
         }
     }
-    if failed.is_none() {
-        for job in jobs {
-            let matter = job.matter.clone();
-            match register_in(s, &mut w, job.org, &job.actor, matter, &job.search_tokens).await {
-                Ok(r) => done.push(r),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-    }
-    match failed {
-        Some(e) => {
-            let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
-            Err(if jobs.len() == 1 {
-                Whole::Failed(e)
-            } else {
-                Whole::Retry
+    if written.is_ok() {
+        let batch: Vec<Pending> = jobs
+            .iter()
+            .map(|j| Pending {
+                org: j.org,
+                actor: &j.actor,
+                matter: &j.matter,
+                search_tokens: &j.search_tokens,
             })
+            .collect();
+        written = register_all(s, &mut w, &batch).await;
+    }
+    match written {
+        Err(e) => {
+            tracing::debug!(error = %e, registrations = jobs.len(), "batch written again one registration at a time");
+            let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
+            Err(Whole::Retry)
         }
-        None => match w.commit().await {
+        Ok(done) => match w.commit().await {
             Ok(()) => Ok(done),
             Err(e) => Err(Whole::Commit(classify(e))),
         },
@@ -144,11 +139,6 @@ async fn write_batch(s: &PgStore, jobs: Vec<Job>) {
         Ok(done) => {
             for (job, r) in jobs.into_iter().zip(done) {
                 let _ = job.reply.send(Ok(r));
-            }
-        }
-        Err(Whole::Failed(e)) => {
-            if let Some(job) = jobs.into_iter().next() {
-                let _ = job.reply.send(Err(classify(e)));
             }
         }
         Err(Whole::Commit(e)) => fail_all(jobs, &e),

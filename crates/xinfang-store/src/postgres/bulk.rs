@@ -4,8 +4,8 @@
 //! arrays, so they are exactly what a registration would store.
 
 use super::{PgStore, Writer, classify};
+use crate::Result;
 use crate::bulk::{BulkLoad, BulkMatter, Chain, TrackingCodes};
-use crate::{Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::PgConnection;
@@ -152,12 +152,7 @@ async fn load_batch(
     batch: &[BulkMatter],
 ) -> Result<()> {
     w.lock(org).await?;
-    let (head_seq, head_hash) = w
-        .heads
-        .iter()
-        .find(|(o, _, _)| *o == org)
-        .map(|(_, seq, hash)| (*seq, hash.clone()))
-        .ok_or(StoreError::NotFound)?;
+    let (head_seq, head_hash) = w.head(org)?;
     let org_text = org.to_string();
     let now = s.now();
 
@@ -301,20 +296,7 @@ async fn load_batch(
              recorded_at, reason, before_state, after_state, data, prev_hash, hash) from stdin",
     )
     .await?;
-    let moved =
-        sqlx::query("update audit_heads set seq = $2, hash = $3 where organisation_id = $1 and seq = $4")
-            .bind(org.as_uuid())
-            .bind(chain.seq)
-            .bind(&chain.hash)
-            .bind(head_seq)
-            .execute(w.conn())
-            .await?;
-    if moved.rows_affected() != 1 {
-        return Err(StoreError::Conflict {
-            constraint: "audit_heads_seq",
-            field: None,
-        });
-    }
+    w.move_head(org, head_seq, chain.seq, chain.hash).await?;
     Ok(())
 }
 

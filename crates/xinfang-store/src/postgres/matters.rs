@@ -104,7 +104,7 @@ pub(super) async fn register_in(
     let received_at = n.received_at.unwrap_or(now);
     // From here on no other node writes to this organisation until we commit: the look-ups
     // below (a replayed work order, a known petitioner) cannot be overtaken.
-    let revision = w.lock(org).await?;
+    let revision = w.lock_once(org).await?;
     let config = s.config(w.conn(), org, revision).await?;
     let (rules, cal) = (&config.default_rules, &config.calendar);
 

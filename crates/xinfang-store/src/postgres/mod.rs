@@ -27,6 +27,7 @@ mod bulk;
 mod intake;
 mod matters;
 mod org;
+mod registrations;
 mod routing;
 /// A fresh schema per test, for the test suites of this and other crates.
 pub mod testing;
@@ -407,6 +408,8 @@ pub(crate) struct Writer {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     /// The locked heads: (organisation, seq, hash), moved by each append.
     heads: Vec<(OrganisationId, i64, String)>,
+    /// Each locked organisation's `config_revision` as the lock read it.
+    revisions: Vec<(OrganisationId, i64)>,
 }
 
 impl Writer {
@@ -414,7 +417,62 @@ impl Writer {
         Ok(Writer {
             tx: s.pool.begin().await?,
             heads: Vec::new(),
+            revisions: Vec::new(),
         })
+    }
+
+    /// [`lock`](Self::lock), unless this transaction already holds `org`'s lock: then the
+    /// revision the lock read. For the registrations of a batch, which re-reading the head
+    /// would slow (every append of the batch leaves a new row version to walk past) and which
+    /// change no configuration.
+    pub(crate) async fn lock_once(&mut self, org: OrganisationId) -> Result<i64> {
+        match self.revisions.iter().find(|(o, _)| *o == org) {
+            Some(&(_, revision)) => Ok(revision),
+            None => self.lock(org).await,
+        }
+    }
+
+    /// The chain head of `org` as this transaction last moved it: (seq, hash).
+    pub(crate) fn head(&self, org: OrganisationId) -> Result<(i64, String)> {
+        self.heads
+            .iter()
+            .find(|(o, _, _)| *o == org)
+            .map(|(_, seq, hash)| (*seq, hash.clone()))
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Moves `org`'s head from `from` to (seq, hash) after events were written in bulk.
+    pub(crate) async fn move_head(
+        &mut self,
+        org: OrganisationId,
+        from: i64,
+        seq: i64,
+        hash: String,
+    ) -> Result<()> {
+        let moved =
+            sqlx::query("update audit_heads set seq = $2, hash = $3 where organisation_id = $1 and seq = $4")
+                .bind(org.as_uuid())
+                .bind(seq)
+                .bind(&hash)
+                .bind(from)
+                .execute(&mut *self.tx)
+                .await?;
+        if moved.rows_affected() != 1 {
+            return Err(StoreError::Conflict {
+                constraint: "audit_heads_seq",
+                field: None,
+            });
+        }
+        self.set_head(org, seq, hash);
+        Ok(())
+    }
+
+    /// Records that this transaction moved `org`'s head to (seq, hash).
+    pub(crate) fn set_head(&mut self, org: OrganisationId, seq: i64, hash: String) {
+        if let Some(head) = self.heads.iter_mut().find(|(o, _, _)| *o == org) {
+            head.1 = seq;
+            head.2 = hash;
+        }
     }
 
     pub(crate) fn conn(&mut self) -> &mut PgConnection {
@@ -449,6 +507,8 @@ impl Writer {
         let row = row.ok_or(StoreError::NotFound)?;
         self.heads.retain(|(o, _, _)| *o != org);
         self.heads.push((org, row.get(0), row.get(1)));
+        self.revisions.retain(|(o, _)| *o != org);
+        self.revisions.push((org, row.get(2)));
         Ok(row.get(2))
     }
 
