@@ -5,18 +5,19 @@
 //! throughput is at most one per transaction latency (lock, statements, commit and its WAL
 //! flush). The batcher lifts that bound without loosening anything: registrations are queued
 //! to one task per store, which runs every registration waiting (up to [`MAX_BATCH`]) in ONE
-//! transaction — one lock per organisation, one commit, one WAL flush — each inside a savepoint
-//! of its own, so a registration that fails rolls back alone and its caller gets its own error.
-//! Every caller is answered only after the commit, so no acknowledged registration can be
+//! transaction — one lock per organisation, one commit, one WAL flush — and a registration that
+//! fails still fails alone, its caller getting its own error (see below). Every caller is answered only after the commit, so no acknowledged registration can be
 //! lost; when the commit fails, all of the batch fail.
 //!
 //! The batch's statements run one after another while the batch holds the locks, so a batch is
 //! first written whole, with a handful of multi-row statements ([`super::registrations`]):
 //! nearly every batch succeeds so. Only when a statement fails is that attempt rolled back and
 //! the batch written again one registration at a time, each in a savepoint of its own, so that
-//! the failing one fails alone (a failed commit is never retried: it may have committed). There is no waiting for a batch to fill:
-//! a batch is whatever queued up while the previous one was being written, so a lone request
-//! is as fast as before and a crowd is served in few transactions.
+//! the failing one fails alone (a failed commit is never retried: it may have committed).
+//!
+//! There is no waiting for a batch to fill: a batch is whatever queued up while the previous
+//! one was being written, so a lone request is as fast as before and a crowd is served in few
+//! transactions.
 
 use super::matters::register_in;
 use super::registrations::{Pending, register_all};

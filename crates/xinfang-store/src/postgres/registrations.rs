@@ -85,11 +85,22 @@ pub(super) async fn register_all(
     }
 
     let known = replayed_orders(w, batch).await?;
-    let mut book = Petitioners::read(s, w, batch).await?;
+    // Every petitioner encrypted, with the macs of their numbers, in the batch's order.
+    let mut offered: Vec<Vec<BulkPetitioner>> = batch
+        .iter()
+        .map(|p| {
+            p.matter
+                .petitioners
+                .iter()
+                .map(|np| bulk::encrypt_petitioner(&s.vault, np))
+                .collect()
+        })
+        .collect();
+    let mut book = Petitioners::read(w, batch, &offered).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rows: Vec<NewRow> = Vec::with_capacity(batch.len());
     let mut first_of_order: HashMap<(OrganisationId, &str, &str), usize> = HashMap::new();
-    for p in batch {
+    for (p, offered) in batch.iter().zip(offered.iter_mut()) {
         let n = p.matter;
         if let Some(ext) = &n.external_id {
             let key = (p.org, n.channel.code(), ext.as_str());
@@ -108,10 +119,9 @@ pub(super) async fn register_all(
             .find(|(o, _)| *o == p.org)
             .map(|(_, c)| c)
             .ok_or(StoreError::NotFound)?;
-        let mut ids: Vec<PetitionerId> = n
-            .petitioners
-            .iter()
-            .map(|np| book.find_or_add(p.org, bulk::encrypt_petitioner(&s.vault, np)))
+        let mut ids: Vec<PetitionerId> = std::mem::take(offered)
+            .into_iter()
+            .map(|row| book.find_or_add(p.org, row))
             .collect();
         ids.dedup();
         let (matter, event, secret) =
@@ -243,25 +253,23 @@ struct Petitioners {
 }
 
 impl Petitioners {
-    /// Reads every stored petitioner that a number of the batch could find.
-    async fn read(s: &PgStore, w: &mut Writer, batch: &[Pending<'_>]) -> Result<Self> {
+    /// Reads every stored petitioner that a number of the batch could find (`offered`: the
+    /// petitioners of each registration).
+    async fn read(w: &mut Writer, batch: &[Pending<'_>], offered: &[Vec<BulkPetitioner>]) -> Result<Self> {
         let mut people = Vec::new();
         let mut orgs: Vec<OrganisationId> = batch.iter().map(|p| p.org).collect();
         orgs.sort();
         orgs.dedup();
         for org in orgs {
             let (mut id_macs, mut phone_macs) = (Vec::new(), Vec::new());
-            for np in batch
+            for row in batch
                 .iter()
-                .filter(|p| p.org == org)
-                .flat_map(|p| &p.matter.petitioners)
+                .zip(offered)
+                .filter(|(p, _)| p.org == org)
+                .flat_map(|(_, rows)| rows)
             {
-                if let Some(ph) = &np.phone {
-                    phone_macs.push(s.vault.mac("phone", ph.as_str()));
-                }
-                if let Some(d) = &np.id_document {
-                    id_macs.push(s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
-                }
+                id_macs.extend(row.id_mac.as_deref());
+                phone_macs.extend(row.phone_mac.as_deref());
             }
             if id_macs.is_empty() && phone_macs.is_empty() {
                 continue;
