@@ -380,6 +380,15 @@ async fn main() -> anyhow::Result<()> {
     );
     let u = base.clone();
     results.push(
+        run("search_ranked", &client, args.queries, qc, 200, move |c, i| {
+            c.get(format!("{u}/api/v1/matters"))
+                .query(&[("q", words[i % words.len()]), ("sort", "relevance")])
+                .bearer_auth(TOKEN)
+        })
+        .await,
+    );
+    let u = base.clone();
+    results.push(
         run("search_state", &client, args.queries, qc, 200, move |c, i| {
             c.get(format!("{u}/api/v1/matters"))
                 .query(&[("q", words[i % words.len()]), ("state", "in_progress")])

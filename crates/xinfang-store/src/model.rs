@@ -208,9 +208,26 @@ pub struct MatterFilter {
     pub registered_to: Option<DateTime<Utc>>,
     /// Full-text query over title and content (jieba tokens).
     pub q: Option<String>,
+    /// The order of the list (only a search can be ordered by relevance).
+    pub order: ListOrder,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+}
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest registered first.
+    #[default]
+    Newest,
+    /// A search's best matches first: the newest 1,000 matches of the words and filters (the
+    /// set whose total is exact) ranked by how well they match the words — PostgreSQL's
+    /// `ts_rank` (normalised by the log of the document's length), SQLite FTS5's `bm25` —
+    /// ties newest first. Ranking every match of a common word would read hundreds of
+    /// thousands of documents per page; an older matter is reached by narrowing the words or
+    /// the dates. Pages past the 1,000th match are empty. Without a query, as `Newest`.
+    Relevance,
 }
 
 impl MatterFilter {

@@ -20,7 +20,9 @@ use xinfang_core::deadline::DeadlineStatus;
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
 use xinfang_core::matter::{Channel, PetitionType, State as MatterState};
 use xinfang_core::org::Actor;
-use xinfang_store::{EventRecord, MatterFilter, MatterSummary, MatterView, Page, RevealedPetitioner};
+use xinfang_store::{
+    EventRecord, ListOrder, MatterFilter, MatterSummary, MatterView, Page, RevealedPetitioner,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -119,6 +121,9 @@ pub struct ListParams {
     to: Option<String>,
     /// Full-text query over title and content.
     q: Option<String>,
+    /// newest (default: newest registered first) or relevance (a search's best matches
+    /// first, ranked among its newest 1,000 matches; needs q).
+    sort: Option<String>,
     /// 1-based, at most 100000 (default 1).
     page: Option<u32>,
     /// At most 100 (default 20).
@@ -192,6 +197,26 @@ impl ListParams {
                 "q must be at most 100 characters",
             ));
         }
+        let order = match self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("newest") => ListOrder::Newest,
+            Some("relevance") if q.is_some() => ListOrder::Relevance,
+            Some("relevance") => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    "needs_query",
+                    "按相关度排序需要输入搜索词",
+                    "sort=relevance needs a search query (q)",
+                ));
+            }
+            Some(other) => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    "invalid_value",
+                    format!("排序方式不正确：{other}（应为 newest 或 relevance）"),
+                    format!("sort must be newest or relevance, not {other}"),
+                ));
+            }
+        };
         // Bounded so that the offset (page - 1) * per_page cannot overflow further down.
         let page = self.page.unwrap_or(1).max(1);
         if page > MAX_PAGE {
@@ -242,13 +267,15 @@ impl ListParams {
                 .map(|s| parse_time("to", s))
                 .transpose()?,
             q,
+            order,
             page,
             per_page,
         })
     }
 }
 
-/// Lists the matters the user may see, newest first, with filters and full-text search.
+/// Lists the matters the user may see, newest first (or a search by relevance), with filters
+/// and full-text search.
 #[utoipa::path(get, path = "/api/v1/matters", tag = "matters", params(ListParams),
     responses((status = 200, description = "a page of matters: {items,total,page,per_page}"), (status = 422, body = crate::error::ErrorBody)))]
 async fn list(

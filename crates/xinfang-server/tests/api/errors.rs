@@ -282,11 +282,14 @@ async fn list_parameters_are_validated() {
     app.get_as(&s, &with_query("/api/v1/matters", &[("q", &long)]))
         .await
         .expect_error(422, "too_long", Some("q"));
-    for params in [vec![("page", "first")], vec![("sort", "title")]] {
+    for params in [vec![("page", "first")], vec![("order_by", "title")]] {
         app.get_as(&s, &with_query("/api/v1/matters", &params))
             .await
             .expect_error(400, "invalid_query", None);
     }
+    app.get_as(&s, &with_query("/api/v1/matters", &[("sort", "title")]))
+        .await
+        .expect_error(422, "invalid_value", Some("sort"));
 }
 
 #[tokio::test]

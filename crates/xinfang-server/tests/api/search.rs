@@ -306,3 +306,144 @@ async fn deadline_status_follows_the_clock() {
     assert_eq!(m["deadline"]["status"], "overdue");
     assert_eq!(m["deadline"]["kind"], "acceptance");
 }
+
+/// `sort=relevance`: the matter that is most about the words comes first, whenever it was
+/// registered; the total is the same as newest first; filters still apply; and asking for it
+/// without words, or for an order that does not exist, is a clear error.
+#[tokio::test]
+async fn search_by_relevance() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let clerk = s.get("clerk");
+    let letters = [
+        // (channel, title, content), oldest first.
+        ("letter", "停车问题", "停车难，停车贵，停车场停车秩序混乱。"),
+        (
+            "phone",
+            "出租车排队太久",
+            "出租车排队一个小时，附近也没有地方停车，接人很不方便，希望增加运力。",
+        ),
+        (
+            "walk_in",
+            "行李丢失要求赔偿",
+            "托运行李到达后丢失，航空公司迟迟不赔偿。",
+        ),
+        (
+            "phone",
+            "航站楼收费不合理",
+            "停车收费太高，餐饮也贵，停车缴费还要排队。",
+        ),
+    ];
+    let mut ids_in_order = Vec::new();
+    for (i, (channel, title, content)) in letters.iter().enumerate() {
+        let reg = app
+            .register_with(json!({
+                "channel": channel,
+                "title": title,
+                "content": content,
+                "petitioner": {"name": format!("旅客{i}"), "phone": format!("1380000{i:04}")},
+            }))
+            .await;
+        ids_in_order.push(reg.id);
+        app.advance(chrono::Duration::minutes(10));
+    }
+    let [much, once, _luggage, twice] = [0, 1, 2, 3].map(|i| ids_in_order[i].clone());
+
+    let newest = app
+        .get_as(clerk, &with_query("/api/v1/matters", &[("q", "停车")]))
+        .await;
+    let newest = newest.expect(200);
+    assert_eq!(ids(newest), [twice.as_str(), once.as_str(), much.as_str()]);
+    let r = app
+        .get_as(
+            clerk,
+            &with_query("/api/v1/matters", &[("q", "停车"), ("sort", "relevance")]),
+        )
+        .await;
+    let ranked = r.expect(200);
+    assert_eq!(
+        ids(ranked),
+        [much.as_str(), twice.as_str(), once.as_str()],
+        "{}",
+        r.text
+    );
+    assert_eq!(ranked["total"], 3);
+    assert_eq!(ranked["total_exact"], true);
+
+    // Paging goes through the ranking, and a page past it is empty with the same total.
+    let r = app
+        .get_as(
+            clerk,
+            &with_query(
+                "/api/v1/matters",
+                &[
+                    ("q", "停车"),
+                    ("sort", "relevance"),
+                    ("per_page", "2"),
+                    ("page", "2"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(ids(r.expect(200)), [once.as_str()]);
+    let r = app
+        .get_as(
+            clerk,
+            &with_query(
+                "/api/v1/matters",
+                &[
+                    ("q", "停车"),
+                    ("sort", "relevance"),
+                    ("per_page", "2"),
+                    ("page", "3"),
+                ],
+            ),
+        )
+        .await;
+    let past = r.expect(200);
+    assert!(past["items"].as_array().is_some_and(|a| a.is_empty()));
+    assert_eq!(past["total"], 3);
+
+    // With a filter the ranking is of the filtered matches.
+    let r = app
+        .get_as(
+            clerk,
+            &with_query(
+                "/api/v1/matters",
+                &[("q", "停车"), ("sort", "relevance"), ("channel", "phone")],
+            ),
+        )
+        .await;
+    assert_eq!(ids(r.expect(200)), [twice.as_str(), once.as_str()]);
+    // And of the matches in a state (an open one, which both engines find their own way).
+    for id in [&much, &once] {
+        app.transition(clerk, id, "accept", json!({})).await.expect(200);
+    }
+    let r = app
+        .get_as(
+            clerk,
+            &with_query(
+                "/api/v1/matters",
+                &[("q", "停车"), ("sort", "relevance"), ("state", "accepted")],
+            ),
+        )
+        .await;
+    assert_eq!(ids(r.expect(200)), [much.as_str(), once.as_str()]);
+
+    app.get_as(clerk, &with_query("/api/v1/matters", &[("sort", "relevance")]))
+        .await
+        .expect_error(422, "needs_query", Some("sort"));
+    app.get_as(
+        clerk,
+        &with_query("/api/v1/matters", &[("q", "停车"), ("sort", "best")]),
+    )
+    .await
+    .expect_error(422, "invalid_value", Some("sort"));
+    let r = app
+        .get_as(
+            clerk,
+            &with_query("/api/v1/matters", &[("q", "停车"), ("sort", "newest")]),
+        )
+        .await;
+    assert_eq!(ids(r.expect(200)), [twice.as_str(), once.as_str(), much.as_str()]);
+}

@@ -637,12 +637,101 @@ async fn search_in_index(
     })
 }
 
+/// A search ordered by relevance ([`ListOrder::Relevance`]): the newest [`COUNT_CAP`] matches,
+/// found as the newest-first search finds them (from matter_search alone for the console's
+/// search box, from the filtered matters otherwise), each ranked by `ts_rank` of its vector
+/// against the words (normalisation 1: divided by 1 + the log of the document's length, so a
+/// long letter does not win by length alone), and the page's rows read. One statement counts
+/// and pages; a page past the matches costs a second one to say how many there are.
+async fn ranked_search(
+    conn: &mut PgConnection,
+    scope: &MatterScope,
+    f: &MatterFilter,
+    now: DateTime<Utc>,
+    page: u32,
+    per_page: u32,
+) -> Result<Page<MatterSummary>> {
+    let empty = |total: u64| Page {
+        items: Vec::new(),
+        total,
+        total_exact: total < COUNT_CAP,
+        page,
+        per_page,
+    };
+    let Some(expr) = f.q.as_deref().and_then(search_expr) else {
+        return Ok(empty(0));
+    };
+    let org = scope.organisation_id;
+    // The matches that are ranked, newest first, with their rank.
+    let push_hits = |q: &mut QueryBuilder<Postgres>| -> bool {
+        if plain_search(scope, f) {
+            q.push("select ms.matter_id as id, ms.seq, ts_rank(ms.search, to_tsquery('simple', ")
+                .push_bind(expr.clone())
+                .push("), 1) as r from matter_search ms where ms.organisation_id = ")
+                .push_bind(org.as_uuid())
+                .push(" and ms.search @@ ");
+            push_tsquery(q, expr.clone(), &f.states);
+            // As in `search_in_index`: open states' matches are few, sorted from the GIN index.
+            let few_by_nature = !f.states.is_empty() && f.states.iter().all(|st| st.is_open());
+            q.push(if few_by_nature {
+                " order by ms.seq + 0 desc limit "
+            } else {
+                " order by ms.seq desc limit "
+            })
+            .push_bind(COUNT_CAP as i64);
+            return true;
+        }
+        q.push("select m.id, m.seq, (select ts_rank(ms.search, to_tsquery('simple', ")
+            .push_bind(expr.clone())
+            .push("), 1) from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id) as r from matters m where");
+        push_scope(q, scope);
+        if !push_filters(q, org, f, now) {
+            return false;
+        }
+        q.push(" order by m.registered_at desc, m.seq desc limit ")
+            .push_bind(COUNT_CAP as i64);
+        true
+    };
+    let mut q = QueryBuilder::<Postgres>::new("with hit as materialized (");
+    if !push_hits(&mut q) {
+        return Ok(empty(0));
+    }
+    q.push(format!(
+        ") select {SUMMARY_COLUMNS}, (select count(*) from hit) as total from (select * from hit order by r desc, seq desc limit "
+    ))
+    .push_bind(per_page as i64)
+    .push(" offset ")
+    .push_bind((i64::from(page) - 1) * i64::from(per_page))
+    .push(") h join matters m on m.organisation_id = ")
+    .push_bind(org.as_uuid())
+    .push(" and m.id = h.id order by h.r desc, h.seq desc");
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    let Some(first) = rows.first() else {
+        let mut c = QueryBuilder::<Postgres>::new("select count(*) from (");
+        push_hits(&mut c);
+        c.push(") hit");
+        let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+        return Ok(empty(total));
+    };
+    let total = first.get::<i64, _>("total") as u64;
+    Ok(Page {
+        items: rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?,
+        total,
+        total_exact: total < COUNT_CAP,
+        page,
+        per_page,
+    })
+}
+
 pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> Result<Page<MatterSummary>> {
     let now = s.now();
     let per_page = f.per_page.clamp(1, MatterFilter::MAX_PER_PAGE);
     let page = f.page.max(1);
     let scope = viewer.scope();
     let mut conn = s.pool.acquire().await?;
+    if f.order == ListOrder::Relevance && f.q.is_some() {
+        return ranked_search(&mut conn, &scope, f, now, page, per_page).await;
+    }
     if plain_search(&scope, f) {
         return search_in_index(&mut conn, scope.organisation_id, f, now, page, per_page).await;
     }

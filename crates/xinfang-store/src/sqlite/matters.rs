@@ -730,6 +730,49 @@ async fn search(
         " from matters_fts cross join matters m on m.seq = matters_fts.rowid where matters_fts match ";
 
     let offset = (i64::from(page) - 1) * i64::from(per_page);
+    if f.order == ListOrder::Relevance {
+        // The newest COUNT_CAP matches, found as below, ranked by FTS5's bm25 (lower is
+        // better), ties newest first; one statement counts and pages, and a page past the
+        // matches costs a second one to say how many there are.
+        let push_hits = |q: &mut QueryBuilder<Sqlite>| {
+            q.push("select matters_fts.rowid as seq, bm25(matters_fts) as r")
+                .push(FROM)
+                .push_bind(expr.clone());
+            push_in_states(q);
+            q.push(" and");
+            push_scope(q, scope);
+            push_filters(q, scope.organisation_id, f, now);
+            q.push(" order by matters_fts.rowid desc limit ")
+                .push_bind(COUNT_CAP as i64);
+        };
+        let mut q = QueryBuilder::<Sqlite>::new("with hit as materialized (");
+        push_hits(&mut q);
+        q.push(format!(
+            ") select {SUMMARY_COLUMNS}, (select count(*) from hit) as total from (select seq, r from hit order by r, seq desc limit "
+        ))
+        .push_bind(per_page as i64)
+        .push(" offset ")
+        .push_bind(offset)
+        .push(") h cross join matters m on m.seq = h.seq order by h.r, h.seq desc");
+        let rows = q.build().fetch_all(&mut *conn).await?;
+        let total = match rows.first() {
+            Some(first) => first.get::<i64, _>("total") as u64,
+            None => {
+                let mut c = QueryBuilder::<Sqlite>::new("select count(*) from (");
+                push_hits(&mut c);
+                c.push(")");
+                c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64
+            }
+        };
+        let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
+        return Ok(Page {
+            items,
+            total,
+            total_exact: total < COUNT_CAP,
+            page,
+            per_page,
+        });
+    }
     if in_states && only_states && offset + i64::from(per_page) <= COUNT_CAP as i64 {
         // One pass: the first COUNT_CAP matches newest first (which hold the page), counted,
         // and the page's rows read; the set of seqs is built once, not once per statement.
