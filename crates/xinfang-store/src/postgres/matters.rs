@@ -576,6 +576,40 @@ fn plain_search(scope: &MatterScope, f: &MatterFilter) -> bool {
         && f.registered_to.is_none()
 }
 
+/// How many matters of `org` match the words (and states), up to [`COUNT_CAP`], from
+/// matter_search alone.
+async fn count_search(
+    conn: &mut PgConnection,
+    org: OrganisationId,
+    expr: &str,
+    states: &[State],
+) -> Result<u64> {
+    let mut c = QueryBuilder::<Postgres>::new(
+        "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
+    );
+    c.push_bind(org.as_uuid()).push(" and ms.search @@ ");
+    push_tsquery(&mut c, expr.to_string(), states);
+    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
+    Ok(c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64)
+}
+
+/// How many matters the viewer may see match the filters, up to [`COUNT_CAP`] (0 when the
+/// filters can match nothing).
+async fn count_filtered(
+    conn: &mut PgConnection,
+    scope: &MatterScope,
+    f: &MatterFilter,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut c = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from matters m where");
+    push_scope(&mut c, scope);
+    if !push_filters(&mut c, scope.organisation_id, f, now) {
+        return Ok(0);
+    }
+    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
+    Ok(c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64)
+}
+
 async fn search_in_index(
     conn: &mut PgConnection,
     org: OrganisationId,
@@ -594,13 +628,7 @@ async fn search_in_index(
     let Some(expr) = f.q.as_deref().and_then(search_expr) else {
         return Ok(empty);
     };
-    let mut c = QueryBuilder::<Postgres>::new(
-        "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
-    );
-    c.push_bind(org.as_uuid()).push(" and ms.search @@ ");
-    push_tsquery(&mut c, expr.clone(), &f.states);
-    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
-    let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+    let total = count_search(conn, org, &expr, &f.states).await?;
     if total == 0 {
         return Ok(empty);
     }
@@ -641,8 +669,12 @@ async fn search_in_index(
 /// found as the newest-first search finds them (from matter_search alone for the console's
 /// search box, from the filtered matters otherwise), each ranked by `ts_rank` of its vector
 /// against the words (normalisation 1: divided by 1 + the log of the document's length, so a
-/// long letter does not win by length alone), and the page's rows read. One statement counts
-/// and pages; a page past the matches costs a second one to say how many there are.
+/// long letter does not win by length alone), and the page's rows read.
+///
+/// Counted first, as the other lists are, because the count says how to find them: fewer than
+/// the cap are all at hand and are taken as the indexes give them, unordered (walking the
+/// newest first for them reads every row above the oldest match — all of a million for a word
+/// that is nowhere); a full cap is taken newest first.
 async fn ranked_search(
     conn: &mut PgConnection,
     scope: &MatterScope,
@@ -651,73 +683,69 @@ async fn ranked_search(
     page: u32,
     per_page: u32,
 ) -> Result<Page<MatterSummary>> {
-    let empty = |total: u64| Page {
-        items: Vec::new(),
-        total,
-        total_exact: total < COUNT_CAP,
-        page,
-        per_page,
-    };
     let Some(expr) = f.q.as_deref().and_then(search_expr) else {
-        return Ok(empty(0));
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            total_exact: true,
+            page,
+            per_page,
+        });
     };
     let org = scope.organisation_id;
-    // The matches that are ranked, newest first, with their rank.
-    let push_hits = |q: &mut QueryBuilder<Postgres>| -> bool {
-        if plain_search(scope, f) {
-            q.push("select ms.matter_id as id, ms.seq, ts_rank(ms.search, to_tsquery('simple', ")
-                .push_bind(expr.clone())
-                .push("), 1) as r from matter_search ms where ms.organisation_id = ")
-                .push_bind(org.as_uuid())
-                .push(" and ms.search @@ ");
-            push_tsquery(q, expr.clone(), &f.states);
-            // As in `search_in_index`: open states' matches are few, sorted from the GIN index.
-            let few_by_nature = !f.states.is_empty() && f.states.iter().all(|st| st.is_open());
-            q.push(if few_by_nature {
-                " order by ms.seq + 0 desc limit "
-            } else {
-                " order by ms.seq desc limit "
-            })
-            .push_bind(COUNT_CAP as i64);
-            return true;
-        }
-        q.push("select m.id, m.seq, (select ts_rank(ms.search, to_tsquery('simple', ")
-            .push_bind(expr.clone())
-            .push("), 1) from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id) as r from matters m where");
-        push_scope(q, scope);
-        if !push_filters(q, org, f, now) {
-            return false;
-        }
-        q.push(" order by m.registered_at desc, m.seq desc limit ")
-            .push_bind(COUNT_CAP as i64);
-        true
+    let plain = plain_search(scope, f);
+    let total = if plain {
+        count_search(conn, org, &expr, &f.states).await?
+    } else {
+        count_filtered(conn, scope, f, now).await?
     };
+    let offset = (i64::from(page) - 1) * i64::from(per_page);
+    if total == 0 || offset >= total as i64 {
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+            total_exact: total < COUNT_CAP,
+            page,
+            per_page,
+        });
+    }
+    let few = total < COUNT_CAP;
     let mut q = QueryBuilder::<Postgres>::new("with hit as materialized (");
-    if !push_hits(&mut q) {
-        return Ok(empty(0));
+    if plain {
+        q.push("select ms.matter_id as id, ms.seq, ts_rank(ms.search, to_tsquery('simple', ")
+            .push_bind(expr.clone())
+            .push("), 1) as r from matter_search ms where ms.organisation_id = ")
+            .push_bind(org.as_uuid())
+            .push(" and ms.search @@ ");
+        push_tsquery(&mut q, expr, &f.states);
+        if !few {
+            q.push(" order by ms.seq desc limit ").push_bind(COUNT_CAP as i64);
+        }
+    } else {
+        q.push("select m.id, m.seq, (select ts_rank(ms.search, to_tsquery('simple', ")
+            .push_bind(expr)
+            .push("), 1) from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id) as r from matters m where");
+        push_scope(&mut q, scope);
+        push_filters(&mut q, org, f, now);
+        if !few {
+            q.push(" order by m.registered_at desc, m.seq desc limit ")
+                .push_bind(COUNT_CAP as i64);
+        }
     }
     q.push(format!(
-        ") select {SUMMARY_COLUMNS}, (select count(*) from hit) as total from (select * from hit order by r desc, seq desc limit "
+        ") select {SUMMARY_COLUMNS} from (select * from hit order by r desc, seq desc limit "
     ))
     .push_bind(per_page as i64)
     .push(" offset ")
-    .push_bind((i64::from(page) - 1) * i64::from(per_page))
+    .push_bind(offset)
     .push(") h join matters m on m.organisation_id = ")
     .push_bind(org.as_uuid())
     .push(" and m.id = h.id order by h.r desc, h.seq desc");
     let rows = q.build().fetch_all(&mut *conn).await?;
-    let Some(first) = rows.first() else {
-        let mut c = QueryBuilder::<Postgres>::new("select count(*) from (");
-        push_hits(&mut c);
-        c.push(") hit");
-        let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
-        return Ok(empty(total));
-    };
-    let total = first.get::<i64, _>("total") as u64;
     Ok(Page {
         items: rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?,
         total,
-        total_exact: total < COUNT_CAP,
+        total_exact: few,
         page,
         per_page,
     })
@@ -738,19 +766,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
 
     // Count first, up to COUNT_CAP, as on SQLite: an exact total of a large result would cost
     // a scan of all of it.
-    let mut c = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from matters m where");
-    push_scope(&mut c, &scope);
-    if !push_filters(&mut c, scope.organisation_id, f, now) {
-        return Ok(Page {
-            items: Vec::new(),
-            total: 0,
-            total_exact: true,
-            page,
-            per_page,
-        });
-    }
-    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
-    let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+    let total = count_filtered(&mut conn, &scope, f, now).await?;
     let few = total < COUNT_CAP;
 
     if total == 0 {
