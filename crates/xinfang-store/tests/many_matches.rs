@@ -7,14 +7,15 @@
 mod suite;
 
 use chrono::Duration;
+use std::collections::HashSet;
 use suite::*;
 use xinfang_core::deadline::DeadlineStatus;
 use xinfang_core::ids::PetitionId;
 use xinfang_core::lifecycle::Command;
 use xinfang_core::matter::{Channel, PetitionType, State};
 use xinfang_core::org::Actor;
-use xinfang_store::MatterFilter;
 use xinfang_store::bulk::{BulkContext, MatterBuilder};
+use xinfang_store::{ListOrder, MatterFilter};
 
 /// The count cap of every backend (`Page::total`).
 const COUNT_CAP: u64 = 1_000;
@@ -213,6 +214,34 @@ async fn pages_of_large_results_are_the_newest_matches() {
                 .filter(|&i| i.is_multiple_of(3) && states[i] == State::InProgress)
                 .count() as u64
         );
+
+        // By relevance: a common word ranks its newest COUNT_CAP matches (asked again, the same
+        // page), pages reach the last of them and no further; fewer matches are all ranked,
+        // ties newest first.
+        let ranked = |q: &str, page: u32| MatterFilter {
+            order: ListOrder::Relevance,
+            ..search(q, vec![], page)
+        };
+        let newest_cap: HashSet<PetitionId> = ids[N - COUNT_CAP as usize..].iter().copied().collect();
+        let (first, total, exact) = got(ranked("停车", 1)).await;
+        assert_eq!(first.len(), 20);
+        assert!(first.iter().all(|id| newest_cap.contains(id)));
+        assert_eq!((total, exact), capped);
+        assert_eq!(got(ranked("停车", 1)).await, (first, COUNT_CAP, false));
+        let (items, _, _) = got(ranked("停车", 50)).await;
+        assert_eq!(items.len(), 20);
+        assert!(items.iter().all(|id| newest_cap.contains(id)));
+        let (items, total, exact) = got(ranked("停车", 51)).await;
+        assert!(items.is_empty());
+        assert_eq!((total, exact), capped);
+        let fee = |i: usize| i.is_multiple_of(3);
+        let (items, total, exact) = got(ranked("收费", 2)).await;
+        assert_eq!(items, expect(&fee, 2));
+        assert_eq!((total, exact), ((0..N).filter(|&i| fee(i)).count() as u64, true));
+        // Newest first again, after the store has seen 停车 reach the cap: the same pages.
+        let (items, total, exact) = got(search("停车", vec![], 2)).await;
+        assert_eq!(items, expect(&|_| true, 2));
+        assert_eq!((total, exact), capped);
 
         // The newest assigned matter starts handling: it leaves the assigned search and
         // heads the in-progress one, in the same transaction as the transition.

@@ -112,6 +112,8 @@ pub struct PgStore {
     dump: Arc<DumpTarget>,
     rules: Arc<RwLock<RuleSetCache>>,
     configs: Arc<RwLock<HashMap<OrganisationId, OrgConfig>>>,
+    /// Searches known to match at least the count cap ([`matters::CommonSearches`]).
+    common: Arc<matters::CommonSearches>,
     /// The group-commit queue of registrations ([`batch`]), when on.
     batcher: Option<batch::Queue>,
 }
@@ -186,6 +188,7 @@ impl PgStore {
             dump,
             rules: Arc::default(),
             configs: Arc::default(),
+            common: Arc::default(),
             batcher: opts.group_commit.then(batch::Queue::default),
         })
     }
