@@ -279,11 +279,7 @@ async fn upsert_petitioner(
     p: &NewPetitioner,
     now: DateTime<Utc>,
 ) -> Result<PetitionerId> {
-    let phone_mac = p.phone.as_ref().map(|ph| s.vault.mac("phone", ph.as_str()));
-    let id_mac = p
-        .id_document
-        .as_ref()
-        .map(|d| s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
+    let row = crate::bulk::encrypt_petitioner(&s.vault, p);
     let id: Uuid = sqlx::query_scalar(
         "with found as (
              select id from petitioners
@@ -310,16 +306,16 @@ async fn upsert_petitioner(
          select id from filled union all select id from created",
     )
     .bind(org.as_uuid())
-    .bind(PetitionerId::new().as_uuid())
-    .bind(p.name.as_ref().map(|n| n.as_str()))
-    .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
-    .bind(&phone_mac)
-    .bind(p.phone.as_ref().map(|ph| ph.masked()))
-    .bind(p.id_document.as_ref().map(|d| d.kind().code()))
-    .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
-    .bind(&id_mac)
-    .bind(p.id_document.as_ref().map(|d| d.masked()))
-    .bind(p.address.as_ref().map(|a| s.vault.encrypt(a)))
+    .bind(row.id.as_uuid())
+    .bind(&row.name)
+    .bind(&row.phone_enc)
+    .bind(&row.phone_mac)
+    .bind(&row.phone_masked)
+    .bind(row.id_kind)
+    .bind(&row.id_enc)
+    .bind(&row.id_mac)
+    .bind(&row.id_masked)
+    .bind(&row.address_enc)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;

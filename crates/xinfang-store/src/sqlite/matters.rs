@@ -256,16 +256,13 @@ async fn upsert_petitioner(
     p: &NewPetitioner,
     now: DateTime<Utc>,
 ) -> Result<PetitionerId> {
-    let phone_mac = p.phone.as_ref().map(|ph| s.vault.mac("phone", ph.as_str()));
-    let id_mac = p
-        .id_document
-        .as_ref()
-        .map(|d| s.vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
+    let row = crate::bulk::encrypt_petitioner(&s.vault, p);
+    let (phone_mac, id_mac) = (&row.phone_mac, &row.id_mac);
     if phone_mac.is_some() || id_mac.is_some() {
         // Two indexed look-ups rather than one `or`, which SQLite would answer with a scan.
         // An ID document identifies a person more surely than a (shared, reassigned) phone.
         let mut existing: Option<String> = None;
-        if let Some(mac) = &id_mac {
+        if let Some(mac) = id_mac {
             existing = sqlx::query_scalar(
                 "select id from petitioners where organisation_id = ? and id_mac = ? limit 1",
             )
@@ -275,7 +272,7 @@ async fn upsert_petitioner(
             .await?;
         }
         if existing.is_none()
-            && let Some(mac) = &phone_mac
+            && let Some(mac) = phone_mac
         {
             existing = sqlx::query_scalar(
                 "select id from petitioners where organisation_id = ? and phone_mac = ? limit 1",
@@ -294,14 +291,14 @@ async fn upsert_petitioner(
                     id_kind = coalesce(id_kind, ?), id_enc = coalesce(id_enc, ?), id_mac = coalesce(id_mac, ?), id_masked = coalesce(id_masked, ?)
                  where organisation_id = ? and id = ?",
             )
-            .bind(p.name.as_ref().map(|n| n.as_str()))
-            .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
-            .bind(&phone_mac)
-            .bind(p.phone.as_ref().map(|ph| ph.masked()))
-            .bind(p.id_document.as_ref().map(|d| d.kind().code()))
-            .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
-            .bind(&id_mac)
-            .bind(p.id_document.as_ref().map(|d| d.masked()))
+            .bind(&row.name)
+            .bind(&row.phone_enc)
+            .bind(phone_mac)
+            .bind(&row.phone_masked)
+            .bind(row.id_kind)
+            .bind(&row.id_enc)
+            .bind(id_mac)
+            .bind(&row.id_masked)
             .bind(org.to_string())
             .bind(&id)
             .execute(&mut *conn)
@@ -309,22 +306,22 @@ async fn upsert_petitioner(
             return parse_id(&id);
         }
     }
-    let id = PetitionerId::new();
+    let id = row.id;
     sqlx::query(
         "insert into petitioners (organisation_id, id, name, phone_enc, phone_mac, phone_masked, id_kind, id_enc, id_mac, id_masked, address_enc, created_at)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(org.to_string())
     .bind(id.to_string())
-    .bind(p.name.as_ref().map(|n| n.as_str()))
-    .bind(p.phone.as_ref().map(|ph| s.vault.encrypt(ph.as_str())))
-    .bind(&phone_mac)
-    .bind(p.phone.as_ref().map(|ph| ph.masked()))
-    .bind(p.id_document.as_ref().map(|d| d.kind().code()))
-    .bind(p.id_document.as_ref().map(|d| s.vault.encrypt(d.number())))
-    .bind(&id_mac)
-    .bind(p.id_document.as_ref().map(|d| d.masked()))
-    .bind(p.address.as_ref().map(|a| s.vault.encrypt(a)))
+    .bind(&row.name)
+    .bind(&row.phone_enc)
+    .bind(phone_mac)
+    .bind(&row.phone_masked)
+    .bind(row.id_kind)
+    .bind(&row.id_enc)
+    .bind(id_mac)
+    .bind(&row.id_masked)
+    .bind(&row.address_enc)
     .bind(ts(now))
     .execute(&mut *conn)
     .await?;
