@@ -234,8 +234,12 @@ impl MatterFilter {
     pub const MAX_PER_PAGE: u32 = 100;
 }
 
-/// A page of results. `total` counts the matches exactly up to a cap (1,000 on every backend); past
-/// it `total` is the cap and `total_exact` is false ("1,000+").
+/// The most matches a list counts exactly, on every backend; past it `total` is this many and
+/// `total_exact` false.
+pub const COUNT_CAP: u64 = 1_000;
+
+/// A page of results. `total` counts the matches exactly up to [`COUNT_CAP`]; past it `total`
+/// is the cap and `total_exact` is false ("1,000+").
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -243,6 +247,19 @@ pub struct Page<T> {
     pub total_exact: bool,
     pub page: u32,
     pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    /// Page `page` of a list whose matches were counted up to [`COUNT_CAP`].
+    pub fn counted(items: Vec<T>, total: u64, page: u32, per_page: u32) -> Self {
+        Self {
+            items,
+            total,
+            total_exact: total < COUNT_CAP,
+            page,
+            per_page,
+        }
+    }
 }
 
 /// Who performed an event.

@@ -444,9 +444,6 @@ pub(super) const SUMMARY_COLUMNS: &str =
     "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
     m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
 
-/// The most rows a list counts exactly; beyond it `total` is this many and `total_exact` false.
-pub const COUNT_CAP: u64 = 1_000;
-
 /// Adds the filters to a query over `matters m`; false when the filter can match nothing
 /// (a search of punctuation only).
 fn push_filters(
@@ -664,13 +661,7 @@ async fn search_in_index(
     page: u32,
     per_page: u32,
 ) -> Result<Page<MatterSummary>> {
-    let empty = Page {
-        items: Vec::new(),
-        total: 0,
-        total_exact: true,
-        page,
-        per_page,
-    };
+    let empty = Page::counted(Vec::new(), 0, page, per_page);
     let Some(expr) = f.q.as_deref().and_then(search_expr) else {
         return Ok(empty);
     };
@@ -702,13 +693,7 @@ async fn search_in_index(
     .push(" and m.id = hit.matter_id order by hit.seq desc");
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total,
-        total_exact: total < COUNT_CAP,
-        page,
-        per_page,
-    })
+    Ok(Page::counted(items, total, page, per_page))
 }
 
 /// A search ordered by relevance ([`ListOrder::Relevance`]): the newest [`COUNT_CAP`] matches,
@@ -731,13 +716,7 @@ async fn ranked_search(
     per_page: u32,
 ) -> Result<Page<MatterSummary>> {
     let Some(expr) = f.q.as_deref().and_then(search_expr) else {
-        return Ok(Page {
-            items: Vec::new(),
-            total: 0,
-            total_exact: true,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(Vec::new(), 0, page, per_page));
     };
     let org = scope.organisation_id;
     let plain = plain_search(scope, f);
@@ -748,13 +727,7 @@ async fn ranked_search(
     };
     let offset = (i64::from(page) - 1) * i64::from(per_page);
     if total == 0 || offset >= total as i64 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-            total_exact: total < COUNT_CAP,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(Vec::new(), total, page, per_page));
     }
     let few = total < COUNT_CAP;
     let mut q = QueryBuilder::<Postgres>::new("with hit as materialized (");
@@ -789,13 +762,12 @@ async fn ranked_search(
     .push_bind(org.as_uuid())
     .push(" and m.id = h.id order by h.r desc, h.seq desc");
     let rows = q.build().fetch_all(&mut *conn).await?;
-    Ok(Page {
-        items: rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?,
+    Ok(Page::counted(
+        rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?,
         total,
-        total_exact: few,
         page,
         per_page,
-    })
+    ))
 }
 
 pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> Result<Page<MatterSummary>> {
@@ -826,13 +798,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     let few = total < COUNT_CAP;
 
     if total == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-            total_exact: true,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(Vec::new(), total, page, per_page));
     }
     let offset = (i64::from(page) - 1) * i64::from(per_page);
     let order = " order by m.registered_at desc, m.seq desc limit ";
@@ -923,13 +889,7 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     }
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total,
-        total_exact: few,
-        page,
-        per_page,
-    })
+    Ok(Page::counted(items, total, page, per_page))
 }
 
 pub(super) async fn petitioner_matters(

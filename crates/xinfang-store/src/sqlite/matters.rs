@@ -447,9 +447,6 @@ pub(super) const SUMMARY_COLUMNS: &str =
     "m.id, m.tracking_code, m.title, m.channel, m.state, m.petition_type, m.category_id, m.urgency,
     m.lead_unit_id, m.people_count, m.registered_at, m.due_at, m.due_soon_at, m.paused";
 
-/// The most rows a list counts exactly; beyond it `total` is this many and `total_exact` false.
-pub const COUNT_CAP: u64 = 1_000;
-
 /// Adds the filters other than the full-text query (see [`search`]).
 fn push_filters(q: &mut QueryBuilder<Sqlite>, org: OrganisationId, f: &MatterFilter, now: DateTime<Utc>) {
     if !f.states.is_empty() {
@@ -560,13 +557,7 @@ pub(super) async fn list(
     let few = total < COUNT_CAP;
 
     if total == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            total,
-            total_exact: true,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(Vec::new(), total, page, per_page));
     }
     let offset = (i64::from(page) - 1) * i64::from(per_page);
     const ORDER: &str = " order by m.registered_at desc, m.seq desc limit ";
@@ -654,13 +645,7 @@ pub(super) async fn list(
         .push_bind(outer_offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total,
-        total_exact: few,
-        page,
-        per_page,
-    })
+    Ok(Page::counted(items, total, page, per_page))
 }
 
 /// Full-text search: every jieba token of the query must match. The full-text index drives
@@ -678,13 +663,7 @@ async fn search(
 ) -> Result<Page<MatterSummary>> {
     let tokens = xinfang_nlp::query_tokens(text);
     if tokens.is_empty() {
-        return Ok(Page {
-            items: Vec::new(),
-            total: 0,
-            total_exact: true,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(Vec::new(), 0, page, per_page));
     }
     // Each token is quoted as an FTS5 string; query_tokens leaves only alphanumerics.
     let expr = tokens
@@ -762,13 +741,7 @@ async fn search(
             }
         };
         let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-        return Ok(Page {
-            items,
-            total,
-            total_exact: total < COUNT_CAP,
-            page,
-            per_page,
-        });
+        return Ok(Page::counted(items, total, page, per_page));
     }
     if in_states && only_states && offset + i64::from(per_page) <= COUNT_CAP as i64 {
         // One pass: the first COUNT_CAP matches newest first (which hold the page), counted,
@@ -791,13 +764,7 @@ async fn search(
         if let Some(first) = rows.first() {
             let total = first.get::<i64, _>("total") as u64;
             let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-            return Ok(Page {
-                items,
-                total,
-                total_exact: total < COUNT_CAP,
-                page,
-                per_page,
-            });
+            return Ok(Page::counted(items, total, page, per_page));
         }
         // A page past the last match: the count below says how many there are.
     }
@@ -828,13 +795,7 @@ async fn search(
         .push_bind(offset);
     let rows = q.build().fetch_all(&mut *conn).await?;
     let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total,
-        total_exact: total < COUNT_CAP,
-        page,
-        per_page,
-    })
+    Ok(Page::counted(items, total, page, per_page))
 }
 
 pub(super) async fn petitioner_matters(
