@@ -117,14 +117,7 @@ pub(super) async fn register_in(
             .fetch_optional(w.conn())
             .await?
     {
-        return Ok(Registered {
-            id: PetitionId::from_uuid(r.get("id")),
-            tracking_code: TrackingCode::parse(r.get("tracking_code")).map_err(|_| StoreError::Corrupt("tracking code".into()))?,
-            secret: None,
-            state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
-            replayed: true,
-            subject: None,
-        });
+        return replay(&r);
     }
 
     let mut petitioner_ids = Vec::with_capacity(n.petitioners.len());
@@ -262,6 +255,20 @@ pub(super) async fn register_in(
         secret: Some(secret),
         state: State::Registered,
         replayed: false,
+    })
+}
+
+/// The answer to a work order registered before, from its matters row (`id`,
+/// `tracking_code`, `state`).
+pub(super) fn replay(r: &PgRow) -> Result<Registered> {
+    Ok(Registered {
+        id: PetitionId::from_uuid(r.get("id")),
+        tracking_code: TrackingCode::parse(r.get("tracking_code"))
+            .map_err(|_| StoreError::Corrupt("tracking code".into()))?,
+        secret: None,
+        state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+        replayed: true,
+        subject: None,
     })
 }
 

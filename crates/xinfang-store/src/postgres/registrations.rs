@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::HashMap;
 use uuid::Uuid;
-use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret};
+use xinfang_core::ids::{OrganisationId, PetitionerId, TrackingSecret};
 use xinfang_core::matter::{Matter, PetitionType, State};
 use xinfang_core::org::Actor;
 
@@ -204,18 +204,7 @@ async fn replayed_orders<'b>(
         else {
             continue;
         };
-        known.insert(
-            key,
-            Registered {
-                id: PetitionId::from_uuid(r.get("id")),
-                tracking_code: TrackingCode::parse(r.get("tracking_code"))
-                    .map_err(|_| StoreError::Corrupt("tracking code".into()))?,
-                secret: None,
-                state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
-                replayed: true,
-                subject: None,
-            },
-        );
+        known.insert(key, super::matters::replay(&r)?);
     }
     Ok(known)
 }
