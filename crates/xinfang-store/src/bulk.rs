@@ -231,18 +231,17 @@ pub(crate) fn encrypt_petitioner(vault: &Vault, p: &NewPetitioner) -> BulkPetiti
     }
 }
 
-/// A new matter registered as `register_matter` registers it, with its `register` event (not
-/// yet on the chain) and the tracking secret whose mac the row keeps. `petitioner_ids` are the
-/// records the petitioners were found or created as.
-pub(crate) fn registration(
+/// A new matter as every registration path makes it (both backends' `register_matter`, the
+/// PostgreSQL batch, the bulk loader), with the tracking secret whose mac the row keeps.
+/// `petitioner_ids` are the records the petitioners were found or created as.
+pub(crate) fn new_matter(
     rules: &RuleSet,
     org: OrganisationId,
     actor: &Actor,
     n: NewMatter,
     petitioner_ids: Vec<PetitionerId>,
     now: DateTime<Utc>,
-) -> Result<(Matter, BulkEvent, TrackingSecret)> {
-    let received_at = n.received_at.unwrap_or(now);
+) -> Result<(Matter, TrackingSecret)> {
     let (code, secret) = {
         let mut rng = rand::rng();
         (
@@ -250,7 +249,6 @@ pub(crate) fn registration(
             TrackingSecret::generate(&mut rng),
         )
     };
-    let petitioners = petitioner_ids.len();
     let matter = lifecycle::register(
         Registration {
             id: PetitionId::new(),
@@ -267,28 +265,45 @@ pub(crate) fn registration(
             petitioner_ids,
             rule_set_id: rules.id,
             rule_set_version: rules.version,
-            registered_at: received_at,
+            registered_at: n.received_at.unwrap_or(now),
         },
         actor,
     )?;
+    Ok((matter, secret))
+}
+
+/// The data of a new matter's `register` event (what every registration path records).
+pub(crate) fn registration_data(m: &Matter) -> serde_json::Value {
+    serde_json::json!({
+        "channel": m.channel.code(),
+        "external_id": m.external_id,
+        "petitioners": m.petitioner_ids.len(),
+        "people_count": m.people_count,
+    })
+}
+
+/// [`new_matter`] with its `register` event, not yet on the chain.
+pub(crate) fn registration(
+    rules: &RuleSet,
+    org: OrganisationId,
+    actor: &Actor,
+    n: NewMatter,
+    petitioner_ids: Vec<PetitionerId>,
+    now: DateTime<Utc>,
+) -> Result<(Matter, BulkEvent, TrackingSecret)> {
+    let (matter, secret) = new_matter(rules, org, actor, n, petitioner_ids, now)?;
     let (actor_kind, actor_user_id, actor_name) = actor_fields(actor);
-    let data = serde_json::json!({
-        "channel": matter.channel.code(),
-        "external_id": matter.external_id,
-        "petitioners": petitioners,
-        "people_count": matter.people_count,
-    });
     let event = BulkEvent {
         kind: Transition::Register.code(),
         actor_kind,
         actor_user_id,
         actor_name,
-        occurred_at: micros(received_at),
+        occurred_at: micros(matter.registered_at),
         recorded_at: micros(now),
         reason: None,
         before_state: None,
         after_state: Some(State::Registered.code()),
-        data: data.to_string(),
+        data: registration_data(&matter).to_string(),
     };
     Ok((matter, event, secret))
 }

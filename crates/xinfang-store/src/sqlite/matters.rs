@@ -14,7 +14,7 @@ use xinfang_core::deadline::{DeadlineStatus, RuleSet};
 use xinfang_core::ids::{
     OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret, UnitId, UserId,
 };
-use xinfang_core::lifecycle::{self, Command, Context, Registration, Transition};
+use xinfang_core::lifecycle::{self, Command, Context, Transition};
 use xinfang_core::matter::{Channel, Matter, PetitionType, State, Urgency};
 use xinfang_core::org::{Actor, MatterScope, StaffActor};
 use xinfang_core::petitioner::DocumentKind;
@@ -112,39 +112,13 @@ pub(super) async fn register(
     }
     petitioner_ids.dedup();
 
-    let id = PetitionId::new();
-    let (code, secret) = {
-        let mut rng = rand::rng();
-        (
-            TrackingCode::generate(&mut rng),
-            TrackingSecret::generate(&mut rng),
-        )
-    };
-    let matter = lifecycle::register(
-        Registration {
-            id,
-            organisation_id: org,
-            tracking_code: code,
-            channel: n.channel,
-            external_id: n.external_id.clone(),
-            title: n.title.into_inner(),
-            content: n.content.into_inner(),
-            location: n.location.clone(),
-            petition_type: n.petition_type,
-            urgency: n.urgency,
-            people_count: n.people_count,
-            petitioner_ids: petitioner_ids.clone(),
-            rule_set_id: rules.id,
-            rule_set_version: rules.version,
-            registered_at: received_at,
-        },
-        actor,
-    )?;
+    // A channel's payload carries the caller's number and ID as often as not: it is encrypted
+    // like the petitioner's numbers.
+    let raw = n.raw_payload.as_ref().map(|v| s.vault.encrypt(&v.to_string()));
+    let (matter, secret) = crate::bulk::new_matter(&rules, org, actor, n, petitioner_ids.clone(), now)?;
+    let id = matter.id;
     let dl = deadline_columns(&matter, &rules, &cal, now);
     let secret_mac = s.vault.mac("secret", secret.as_str());
-    // A channel's payload carries the caller's number and ID as often as not: it is encrypted
-    // like the petitioner's numbers (the column holds the ciphertext blob).
-    let raw = n.raw_payload.as_ref().map(|v| s.vault.encrypt(&v.to_string()));
 
     // A tracking-code collision is astronomically rare (31^8 codes) but cheap to survive.
     let mut matter = matter;
@@ -227,12 +201,7 @@ pub(super) async fn register(
             reason: None,
             before_state: None,
             after_state: Some(State::Registered.code()),
-            data: serde_json::json!({
-                "channel": matter.channel.code(),
-                "external_id": matter.external_id,
-                "petitioners": petitioner_ids.len(),
-                "people_count": matter.people_count,
-            }),
+            data: crate::bulk::registration_data(&matter),
         },
     )
     .await?;
