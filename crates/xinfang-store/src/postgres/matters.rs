@@ -7,14 +7,14 @@
 //! reading what they change.
 
 use super::{NewEvent, PgStore, Writer, map_unique};
+use crate::bulk::DeadlineRow;
 use crate::model::*;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
-use xinfang_core::calendar::Calendar;
-use xinfang_core::deadline::{DeadlineStatus, RuleSet};
+use xinfang_core::deadline::DeadlineStatus;
 use xinfang_core::ids::{
     CategoryId, OrganisationId, PetitionId, PetitionerId, TrackingCode, TrackingSecret, UnitId, UserId,
 };
@@ -22,31 +22,6 @@ use xinfang_core::lifecycle::{self, Command, Context, Transition};
 use xinfang_core::matter::{Channel, Matter, PetitionType, State, Urgency};
 use xinfang_core::org::{Actor, MatterScope, StaffActor};
 use xinfang_core::petitioner::DocumentKind;
-
-/// The deadline columns kept on the row so lists can filter by deadline status with an index.
-struct DeadlineColumns {
-    kind: Option<&'static str>,
-    due_at: Option<DateTime<Utc>>,
-    due_soon_at: Option<DateTime<Utc>>,
-    paused: bool,
-}
-
-fn deadline_columns(m: &Matter, rules: &RuleSet, cal: &Calendar, now: DateTime<Utc>) -> DeadlineColumns {
-    match lifecycle::current_deadline(m, rules, cal, now) {
-        Some((d, a)) => DeadlineColumns {
-            kind: Some(d.kind.code()),
-            due_at: d.due_at,
-            due_soon_at: d.due_soon_at,
-            paused: a.status == DeadlineStatus::Paused,
-        },
-        None => DeadlineColumns {
-            kind: None,
-            due_at: None,
-            due_soon_at: None,
-            paused: false,
-        },
-    }
-}
 
 fn body_json(m: &Matter) -> Result<String> {
     serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -131,7 +106,7 @@ pub(super) async fn register_in(
     let raw = n.raw_payload.as_ref().map(|v| s.vault.encrypt(&v.to_string()));
     let (matter, secret) = crate::bulk::new_matter(rules, org, actor, n, petitioner_ids.clone(), now)?;
     let id = matter.id;
-    let dl = deadline_columns(&matter, rules, cal, now);
+    let dl = DeadlineRow::of(&matter, rules, cal, now);
     let secret_mac = s.vault.mac("secret", secret.as_str());
 
     // A tracking-code collision is astronomically rare (31^8 codes) but cheap to survive. The
@@ -1028,7 +1003,7 @@ async fn apply_and_write(
         },
     )?;
     check_references(w.conn(), m.organisation_id, cmd).await?;
-    let dl = deadline_columns(&next, &rules, &cal, now);
+    let dl = DeadlineRow::of(&next, &rules, &cal, now);
     let org = m.organisation_id.as_uuid();
     sqlx::query(
         "update matters set petition_type = $1, category_id = $2, urgency = $3, lead_unit_id = $4,
