@@ -324,6 +324,95 @@ async fn links_are_stored_both_ways_and_read_within_scope() {
     }
 }
 
+/// Intake records that arrive together (PostgreSQL writes them with one statement, see
+/// `postgres/intake_records.rs`) are each stored whole, a bad one fails alone and leaves nothing
+/// behind, and two records of one matter leave one of them, not a mixture.
+#[tokio::test]
+async fn intake_records_arriving_together_are_each_stored_and_a_bad_one_fails_alone() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let first = register(s, &o, BUS, vec![zhang_san()]).await;
+        let mut later = Vec::new();
+        for _ in 0..16 {
+            later.push(register_only(s, &o, BUS).await);
+        }
+        let bad = register_only(s, &o, NOISE).await;
+        let twice = register_only(s, &o, NOISE).await;
+        let repeat_of_first = |similarity: f32| NewLink {
+            linked_matter_id: first,
+            kind: Link::Repeat,
+            similarity,
+        };
+        let mut records: Vec<(PetitionId, IntakeRecord)> = later
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                (
+                    *id,
+                    with_links(BUS, vec![repeat_of_first(0.5 + i as f32 / 100.0)]),
+                )
+            })
+            .collect();
+        let mut wave = records.split_off(12);
+        records.push((twice, with_links(NOISE, vec![repeat_of_first(0.45)])));
+        records.push((twice, record_of(NOISE)));
+        // A link to a matter that was never registered: the store refuses it.
+        let nowhere = NewLink {
+            linked_matter_id: PetitionId::new(),
+            kind: Link::Similar,
+            similarity: 0.6,
+        };
+        wave.insert(2, (bad, with_links(NOISE, vec![nowhere])));
+        let mut results = Vec::new();
+        // First records that all can be stored, then a wave with the bad one among them.
+        for records in [records, wave] {
+            let tasks: Vec<_> = records
+                .into_iter()
+                .map(|(id, record)| {
+                    let (store, org) = (std::sync::Arc::clone(&b.store), o.id);
+                    tokio::spawn(async move { (id, store.record_intake(org, id, record).await) })
+                })
+                .collect();
+            for t in tasks {
+                results.push(t.await.expect("the task ran"));
+            }
+        }
+
+        for (id, result) in &results {
+            assert_eq!(result.is_ok(), *id != bad, "{}: {id} {result:?}", b.name);
+        }
+        assert!(
+            s.triage(&o.supervisor, bad).await.expect("triage").is_none(),
+            "{}: nothing of the refused record is kept",
+            b.name
+        );
+        for (i, id) in later.iter().enumerate() {
+            let links = s.links(&o.supervisor, *id).await.expect("links");
+            assert_eq!(links.len(), 1, "{}: {i}", b.name);
+            assert_eq!((links[0].matter_id, links[0].kind), (first, Link::Repeat));
+            assert!((links[0].similarity - (0.5 + i as f32 / 100.0)).abs() < 1e-6);
+            assert!(s.triage(&o.supervisor, *id).await.expect("triage").is_some());
+        }
+        let back = s.links(&o.supervisor, first).await.expect("links");
+        let twice_links = s.links(&o.supervisor, twice).await.expect("links");
+        assert!(twice_links.len() <= 1, "{}: one of the two records", b.name);
+        assert_eq!(back.len(), 16 + twice_links.len(), "{}", b.name);
+        let log = s.signatures_since(0, &[], 100).await.expect("log");
+        let logged: Vec<PetitionId> = log.iter().map(|r| r.matter_id).collect();
+        for id in later.iter().chain([&first, &twice]) {
+            assert_eq!(logged.iter().filter(|l| *l == id).count(), 1, "{}: {id}", b.name);
+        }
+        assert!(!logged.contains(&bad), "{}", b.name);
+        assert_eq!(
+            log.iter()
+                .find(|r| r.matter_id == twice)
+                .map(|r| r.signature.clone()),
+            Some(sig(NOISE).to_bytes())
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_repeat_rate_counts_matters_whose_strongest_link_is_a_repeat() {
     for b in backends().await {

@@ -6,8 +6,9 @@
 //! flush). The batcher lifts that bound without loosening anything: registrations are queued
 //! to one task per store, which runs every registration waiting (up to [`MAX_BATCH`]) in ONE
 //! transaction — one lock per organisation, one commit, one WAL flush — and a registration that
-//! fails still fails alone, its caller getting its own error (see below). Every caller is answered only after the commit, so no acknowledged registration can be
-//! lost; when the commit fails, all of the batch fail.
+//! fails still fails alone, its caller getting its own error (see below). Every caller is
+//! answered only after the commit, so no acknowledged registration can be lost; when the
+//! commit fails, all of the batch fail.
 //!
 //! The batch's statements run one after another while the batch holds the locks, so a batch is
 //! first written whole, with a handful of multi-row statements ([`super::registrations`]):
@@ -18,6 +19,9 @@
 //! There is no waiting for a batch to fill: a batch is whatever queued up while the previous
 //! one was being written, so a lone request is as fast as before and a crowd is served in few
 //! transactions.
+//!
+//! The queues themselves ([`Queues`], [`submit`]) also carry the intake records that follow
+//! registrations ([`super::intake_records`]).
 
 use super::matters::register_in;
 use super::registrations::{Pending, register_all};
@@ -41,8 +45,42 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Result<Registered>>,
 }
 
-/// The queue to a store's batcher task, started by the first registration.
-pub(crate) type Queue = Arc<OnceLock<mpsc::Sender<Job>>>;
+/// A store's group-commit queues, each with one task that drains it, started by its first job.
+#[derive(Default)]
+pub(crate) struct Queues {
+    registrations: OnceLock<mpsc::Sender<Job>>,
+    /// Intake records ([`super::intake_records`]).
+    pub(crate) intake: OnceLock<mpsc::Sender<super::intake_records::Job>>,
+}
+
+/// A store's queues, shared by its clones.
+pub(crate) type Queue = Arc<Queues>;
+
+/// Sends `job` to the task draining `cell`, started with `run` on the first job. The task's own
+/// store shares everything but the queues, so that dropping the last store closes them and
+/// ends the tasks.
+pub(crate) async fn submit<J, F>(
+    s: &PgStore,
+    cell: &OnceLock<mpsc::Sender<J>>,
+    run: fn(PgStore, mpsc::Receiver<J>) -> F,
+    job: J,
+) -> Result<()>
+where
+    J: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let queue = cell.get_or_init(|| {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        let mut own = s.clone();
+        own.batcher = None;
+        tokio::spawn(run(own, rx));
+        tx
+    });
+    queue
+        .send(job)
+        .await
+        .map_err(|_| StoreError::Unavailable("the group-commit queue is closed".into()))
+}
 
 /// Registers through the store's batcher.
 pub(crate) async fn register(
@@ -52,18 +90,9 @@ pub(crate) async fn register(
     matter: NewMatter,
     search_tokens: String,
 ) -> Result<Registered> {
-    let Some(queue) = &s.batcher else {
+    let Some(queues) = &s.batcher else {
         return Err(StoreError::Unavailable("group commit is off".into()));
     };
-    let queue = queue.get_or_init(|| {
-        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        // The task's own store shares everything but the queue, so that dropping the last
-        // store closes the queue and ends the task.
-        let mut own = s.clone();
-        own.batcher = None;
-        tokio::spawn(run(own, rx));
-        tx
-    });
     let (reply, answer) = oneshot::channel();
     let job = Job {
         org,
@@ -72,10 +101,7 @@ pub(crate) async fn register(
         search_tokens,
         reply,
     };
-    queue
-        .send(job)
-        .await
-        .map_err(|_| StoreError::Unavailable("the registration queue is closed".into()))?;
+    submit(s, &queues.registrations, run, job).await?;
     answer
         .await
         .map_err(|_| StoreError::Unavailable("the registration was abandoned".into()))?

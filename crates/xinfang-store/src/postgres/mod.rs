@@ -25,6 +25,7 @@ mod background;
 mod batch;
 mod bulk;
 mod intake;
+mod intake_records;
 mod matters;
 mod org;
 mod registrations;
@@ -960,7 +961,9 @@ impl Store for PgStore {
             .map_err(classify)
     }
     async fn record_intake(&self, org: OrganisationId, id: PetitionId, record: IntakeRecord) -> Result<()> {
-        intake::record(self, org, id, record).await.map_err(classify)
+        intake_records::record(self, org, id, record)
+            .await
+            .map_err(classify)
     }
     async fn signatures_since(&self, after: i64, also: &[i64], limit: u32) -> Result<Vec<StoredSignature>> {
         intake::signatures_since(self, after, also, limit)
