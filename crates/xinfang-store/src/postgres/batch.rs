@@ -249,7 +249,7 @@ async fn savepoint(w: &mut Writer, statement: &'static str) -> Result<()> {
 }
 
 /// The same failure for another caller (errors are not `Clone`).
-fn again(e: &StoreError) -> StoreError {
+pub(crate) fn again(e: &StoreError) -> StoreError {
     match e {
         StoreError::NotFound => StoreError::NotFound,
         StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),

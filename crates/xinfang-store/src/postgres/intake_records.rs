@@ -9,9 +9,9 @@
 //! for a batch to fill; a batch is what queued while the previous one was written.
 //!
 //! Each caller is answered after the statement has committed, as before. When the statement
-//! fails (a link to a matter that is not there, a connection lost), nothing of it is kept and
-//! the batch is written again one record at a time, so the failing record fails alone and its
-//! caller gets its own error.
+//! fails (a link to a matter that is not there), nothing of it is kept and the batch is written
+//! again one record at a time, so the failing record fails alone and its caller gets its own
+//! error; when the database cannot be reached, every caller is told so at once.
 //!
 //! Records are derived data that intake recomputes, so, as for one record, the transaction does
 //! not wait for its WAL flush (`synchronous_commit` off): the registration it follows was
@@ -19,9 +19,9 @@
 //! at the moment of the first run) are written in turn, the later one last, exactly as two
 //! statements would have been.
 
-use super::batch::{MAX_BATCH, submit};
+use super::batch::{MAX_BATCH, again, submit};
 use super::intake::record_one;
-use super::{PgStore, micros};
+use super::{PgStore, classify, micros};
 use crate::intake::triage_columns;
 use crate::model::IntakeRecord;
 use crate::{Result, StoreError};
@@ -92,9 +92,18 @@ async fn write(s: &PgStore, jobs: Vec<Job>) {
                 }
                 return;
             }
-            Err(e) => {
-                tracing::debug!(error = %e, records = jobs.len(), "intake records written again one at a time")
-            }
+            // The database is out of reach: one at a time, each would wait for it in turn.
+            Err(e) => match classify(e) {
+                e @ StoreError::Unavailable(_) => {
+                    for job in jobs {
+                        let _ = job.reply.send(Err(again(&e)));
+                    }
+                    return;
+                }
+                e => {
+                    tracing::debug!(error = %e, records = jobs.len(), "intake records written again one at a time")
+                }
+            },
         }
     }
     for job in jobs {
