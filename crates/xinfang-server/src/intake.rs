@@ -112,6 +112,17 @@ impl Intake {
         org: OrganisationId,
     ) -> Result<(i64, Arc<Triage>), IntakeError> {
         let revision = store.lexicon_revision(org).await?;
+        self.triage_at(store, org, revision).await
+    }
+
+    /// The organisation's compiled lexicon of `revision` (the current one when it was read),
+    /// compiled once per revision; a newer one when the stored lexicon has moved on since.
+    async fn triage_at(
+        &self,
+        store: &dyn Store,
+        org: OrganisationId,
+        revision: i64,
+    ) -> Result<(i64, Arc<Triage>), IntakeError> {
         if revision == 0 {
             return Ok((0, BUILTIN.clone()));
         }
@@ -137,7 +148,10 @@ impl Intake {
             return;
         }
         let run = match &r.subject {
-            Some(subject) => self.run_on(store, org, subject.clone(), None).await,
+            Some(subject) => {
+                let lexicon = r.revisions.map(|v| v.lexicon);
+                self.run_on(store, org, subject.clone(), lexicon, None).await
+            }
             None => self.run(store, org, r.id).await,
         };
         if let Err(e) = run {
@@ -176,18 +190,24 @@ impl Intake {
         alerts_since: Option<DateTime<Utc>>,
     ) -> Result<Outcome, IntakeError> {
         let subject = store.intake_subject(org, id).await?;
-        self.run_on(store, org, subject, alerts_since).await
+        self.run_on(store, org, subject, None, alerts_since).await
     }
 
+    /// Intake of `subject`; `lexicon` is the lexicon revision its registration read (`None`:
+    /// ask the database).
     async fn run_on(
         &self,
         store: &dyn Store,
         org: OrganisationId,
         subject: xinfang_store::IntakeSubject,
+        lexicon: Option<i64>,
         alerts_since: Option<DateTime<Utc>>,
     ) -> Result<Outcome, IntakeError> {
         let id = subject.id;
-        let (revision, triage) = self.triage_for(store, org).await?;
+        let (revision, triage) = match lexicon {
+            Some(revision) => self.triage_at(store, org, revision).await?,
+            None => self.triage_for(store, org).await?,
+        };
         let text = format!("{}\n{}", subject.title, subject.content);
         let (assessment, signature) =
             tokio::task::spawn_blocking(move || (triage.assess(&text), dedup::signature(&text))).await?;

@@ -24,7 +24,9 @@ use xinfang_core::matter::Channel;
 use xinfang_core::org::Actor;
 use xinfang_core::routing::{decide, route};
 use xinfang_nlp::{Classifier, Example, TrainConfig, UserDictionary};
-use xinfang_store::{MatterSuggestion, NewModel, Store, StoreError, StoredModel, TrainingExample};
+use xinfang_store::{
+    IntakeRevisions, MatterSuggestion, NewModel, Store, StoreError, StoredModel, TrainingExample,
+};
 
 /// At most this many examples are trained on (the newest).
 const MAX_EXAMPLES: u32 = 50_000;
@@ -63,7 +65,19 @@ impl Models {
         st: &AppState,
         org: OrganisationId,
     ) -> Result<Option<(u32, Arc<Classifier>)>, RoutingError> {
-        let Some(version) = st.store.active_model_version(org).await? else {
+        let version = st.store.active_model_version(org).await?;
+        self.version(st, org, version).await
+    }
+
+    /// The model of `version` (the active one when it was read; `None`: no model), loaded
+    /// once per version.
+    async fn version(
+        &self,
+        st: &AppState,
+        org: OrganisationId,
+        version: Option<u32>,
+    ) -> Result<Option<(u32, Arc<Classifier>)>, RoutingError> {
+        let Some(version) = version else {
             return Ok(None);
         };
         if let Ok(c) = self.cache.lock()
@@ -107,14 +121,20 @@ impl Incoming {
 }
 
 /// Suggests and records a category, unit and route for a new matter; `None` when the
-/// organisation has no model yet.
+/// organisation has no model yet. `model` is the active version as the registration read it
+/// ([`IntakeRevisions::model`]); without it the database is asked.
 pub async fn suggest(
     st: &AppState,
     org: OrganisationId,
     id: PetitionId,
     m: Incoming,
+    model: Option<Option<u32>>,
 ) -> Result<Option<MatterSuggestion>, RoutingError> {
-    let Some((version, model)) = st.models.active(st, org).await? else {
+    let active = match model {
+        Some(version) => st.models.version(st, org, version).await?,
+        None => st.models.active(st, org).await?,
+    };
+    let Some((version, model)) = active else {
         return Ok(None);
     };
     let text = m.text.clone();
@@ -148,8 +168,14 @@ pub async fn suggest(
 
 /// [`suggest`] after a registration: a failure is logged, never returned (the matter stays
 /// registered and goes to a clerk without a suggestion).
-pub async fn after_registration(st: &AppState, org: OrganisationId, id: PetitionId, m: Incoming) {
-    if let Err(e) = suggest(st, org, id, m).await {
+pub async fn after_registration(
+    st: &AppState,
+    org: OrganisationId,
+    id: PetitionId,
+    m: Incoming,
+    revisions: Option<IntakeRevisions>,
+) {
+    if let Err(e) = suggest(st, org, id, m, revisions.map(|r| r.model)).await {
         tracing::warn!(matter = %id, error = %e, "no routing suggestion");
     }
 }

@@ -143,6 +143,22 @@ pub struct Registered {
     /// What intake reads of the new matter (`None` on a replay), so that it need not read the
     /// matter back.
     pub subject: Option<IntakeSubject>,
+    /// The organisation's lexicon and routing model as the registration's own transaction saw
+    /// them (`None` on a replay), so that routing and intake need not ask again.
+    pub revisions: Option<IntakeRevisions>,
+}
+
+/// Which triage lexicon and which routing model an organisation had when a registration
+/// committed. What runs after the registration (the routing suggestion, triage) compares them
+/// with the versions it has cached instead of asking the database for them once more per
+/// matter; a lexicon or model that changes after the registration committed is the next
+/// matter's, exactly as if it had changed a moment later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntakeRevisions {
+    /// [`StoredLexicon::revision`](crate::StoredLexicon), 0 while the built-in lexicon is used.
+    pub lexicon: i64,
+    /// The active model's version, `None` before the first model.
+    pub model: Option<u32>,
 }
 
 /// A petitioner as a viewer sees them: numbers masked.

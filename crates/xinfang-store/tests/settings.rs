@@ -1,7 +1,8 @@
 //! The audit trail of configuration, told once and run against every backend: each change of
 //! the user dictionary, the triage lexicon, the routing table, the training material and the
 //! active model is a `settings_changed` event on the organisation's hash chain, by its author,
-//! saying what changed; a change that fails records nothing.
+//! saying what changed; a change that fails records nothing; and a registration says which
+//! lexicon and model it committed under.
 
 mod suite;
 
@@ -10,7 +11,9 @@ use suite::*;
 use xinfang_core::org::Actor;
 use xinfang_core::routing::RoutingRule;
 use xinfang_nlp::triage::Lexicon;
-use xinfang_store::{ActorKind, EventKind, NewModel, RoutingConfig, StoreError, TrainingExample};
+use xinfang_store::{
+    ActorKind, EventKind, IntakeRevisions, NewModel, RoutingConfig, StoreError, TrainingExample,
+};
 
 fn model(by: Option<xinfang_core::ids::UserId>) -> NewModel {
     NewModel {
@@ -192,5 +195,58 @@ async fn every_configuration_change_is_audited() {
         let report = s.verify_audit().await.expect("verify");
         assert!(report.broken.is_none(), "{}: {report:?}", b.name);
         assert_eq!(s.settings_history(o.id, 3).await.expect("limited").len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_registration_tells_which_lexicon_and_model_it_committed_under() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let admin = Actor::Staff(o.admin.clone());
+        let revisions = |r: &xinfang_store::Registered| r.revisions.expect("revisions of a new matter");
+
+        let first = o.register(s, bus_matter()).await;
+        assert_eq!(
+            revisions(&first),
+            IntakeRevisions {
+                lexicon: 0,
+                model: None
+            },
+            "{}: built-in lexicon, no model yet",
+            b.name
+        );
+
+        s.save_lexicon(o.id, &admin, &Lexicon::builtin())
+            .await
+            .expect("lexicon");
+        let v1 = s.save_model(o.id, &admin, model(None)).await.expect("model 1");
+        let v2 = s.save_model(o.id, &admin, model(None)).await.expect("model 2");
+        let second = o.register(s, bus_matter()).await;
+        assert_eq!(
+            revisions(&second),
+            IntakeRevisions {
+                lexicon: 1,
+                model: Some(v2.version)
+            },
+            "{}",
+            b.name
+        );
+
+        s.activate_model(o.id, &admin, v1.version)
+            .await
+            .expect("rollback");
+        let mut order = bus_matter();
+        order.channel = xinfang_core::matter::Channel::Hotline12345;
+        order.external_id = Some("GD-2026-0001".into());
+        let third = o.register(s, order.clone()).await;
+        assert_eq!(
+            revisions(&third).model,
+            Some(v1.version),
+            "{}: after the rollback",
+            b.name
+        );
+        let replay = o.register(s, order).await;
+        assert!(replay.replayed && replay.revisions.is_none(), "{}", b.name);
     }
 }

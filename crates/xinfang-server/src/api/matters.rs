@@ -75,7 +75,7 @@ pub(crate) async fn after_registration(
     if r.replayed {
         return;
     }
-    crate::routing::after_registration(st, org, r.id, incoming).await;
+    crate::routing::after_registration(st, org, r.id, incoming, r.revisions).await;
     st.intake.after_registration(st.store.as_ref(), org, r).await;
 }
 

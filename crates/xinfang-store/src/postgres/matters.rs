@@ -199,6 +199,7 @@ pub(super) async fn register_in(
         secret: Some(secret),
         state: State::Registered,
         replayed: false,
+        revisions: w.intake_revisions(org),
     })
 }
 
@@ -213,6 +214,7 @@ pub(super) fn replay(r: &PgRow) -> Result<Registered> {
         state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
         replayed: true,
         subject: None,
+        revisions: None,
     })
 }
 

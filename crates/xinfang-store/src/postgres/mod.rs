@@ -412,8 +412,8 @@ pub(crate) struct Writer {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     /// The locked heads: (organisation, seq, hash), moved by each append.
     heads: Vec<(OrganisationId, i64, String)>,
-    /// Each locked organisation's `config_revision` as the lock read it.
-    revisions: Vec<(OrganisationId, i64)>,
+    /// Each locked organisation's `config_revision` and intake revisions as the lock read them.
+    revisions: Vec<(OrganisationId, i64, IntakeRevisions)>,
 }
 
 impl Writer {
@@ -430,10 +430,20 @@ impl Writer {
     /// would slow (every append of the batch leaves a new row version to walk past) and which
     /// change no configuration.
     pub(crate) async fn lock_once(&mut self, org: OrganisationId) -> Result<i64> {
-        match self.revisions.iter().find(|(o, _)| *o == org) {
-            Some(&(_, revision)) => Ok(revision),
+        match self.revisions.iter().find(|(o, _, _)| *o == org) {
+            Some(&(_, revision, _)) => Ok(revision),
             None => self.lock(org).await,
         }
+    }
+
+    /// The lexicon and routing model of `org` as its lock read them (`None` before the lock).
+    /// The lock serialises their changes too (each is an audited event), so they are what a
+    /// registration in this transaction commits under.
+    pub(crate) fn intake_revisions(&self, org: OrganisationId) -> Option<IntakeRevisions> {
+        self.revisions
+            .iter()
+            .find(|(o, _, _)| *o == org)
+            .map(|(_, _, r)| *r)
     }
 
     /// The chain head of `org` as this transaction last moved it: (seq, hash).
@@ -486,7 +496,12 @@ impl Writer {
     /// Locks `org`'s chain head until the end of the transaction and returns the
     /// organisation's `config_revision`. `NotFound` when the organisation does not exist.
     pub(crate) async fn lock(&mut self, org: OrganisationId) -> Result<i64> {
-        const LOCK: &str = "select h.seq, h.hash, o.config_revision from audit_heads h
+        // The lexicon and model revisions ride along (two primary-key look-ups) so that a
+        // registration can hand them to routing and intake ([`IntakeRevisions`]).
+        const LOCK: &str = "select h.seq, h.hash, o.config_revision,
+                 (select l.revision from lexicons l where l.organisation_id = h.organisation_id),
+                 (select m.version from models m where m.organisation_id = h.organisation_id and m.active)
+             from audit_heads h
              join organisations o on o.id = h.organisation_id
              where h.organisation_id = $1 for update of h";
         let mut row = sqlx::query(LOCK)
@@ -511,8 +526,12 @@ impl Writer {
         let row = row.ok_or(StoreError::NotFound)?;
         self.heads.retain(|(o, _, _)| *o != org);
         self.heads.push((org, row.get(0), row.get(1)));
-        self.revisions.retain(|(o, _)| *o != org);
-        self.revisions.push((org, row.get(2)));
+        let intake = IntakeRevisions {
+            lexicon: row.get::<Option<i64>, _>(3).unwrap_or(0),
+            model: row.get::<Option<i32>, _>(4).and_then(|v| u32::try_from(v).ok()),
+        };
+        self.revisions.retain(|(o, _, _)| *o != org);
+        self.revisions.push((org, row.get(2), intake));
         Ok(row.get(2))
     }
 

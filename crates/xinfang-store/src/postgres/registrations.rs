@@ -152,6 +152,7 @@ pub(super) async fn register_all(
         state: State::Registered,
         replayed,
         subject: (!replayed).then(|| IntakeSubject::of(r.matter.id, r.matter.clone())),
+        revisions: if replayed { None } else { w.intake_revisions(r.org) },
     };
     Ok(outcomes
         .into_iter()

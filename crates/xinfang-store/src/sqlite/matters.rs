@@ -103,6 +103,7 @@ pub(super) async fn register(
             state: State::parse(r.get("state")).ok_or_else(|| StoreError::Corrupt("state".into()))?,
             replayed: true,
             subject: None,
+            revisions: None,
         });
     }
 
@@ -189,6 +190,14 @@ pub(super) async fn register(
         });
     }
     q.build().execute(w.conn()).await?;
+    // Under the single writer no lexicon or model changes until this commits.
+    let (lexicon, model): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "select (select revision from lexicons where organisation_id = ?1),
+             (select version from models where organisation_id = ?1 and active = 1)",
+    )
+    .bind(org.to_string())
+    .fetch_one(w.conn())
+    .await?;
     w.append(
         &s.vault,
         NewEvent {
@@ -213,6 +222,10 @@ pub(super) async fn register(
         secret: Some(secret),
         state: State::Registered,
         replayed: false,
+        revisions: Some(IntakeRevisions {
+            lexicon: lexicon.unwrap_or(0),
+            model: model.and_then(|v| u32::try_from(v).ok()),
+        }),
     })
 }
 
