@@ -120,6 +120,7 @@ impl CandidateIndex {
             .gaps
             .retain(|_, missed| began.duration_since(*missed) < GAP_LIFETIME);
         let mut added = 0;
+        let mut bulk_loaded = false;
         loop {
             let also: Vec<i64> = cursor.gaps.keys().copied().collect();
             let rows = store.signatures_since(cursor.last, &also, PAGE).await?;
@@ -155,20 +156,32 @@ impl CandidateIndex {
                 cursor.gaps.pop_first();
             }
             added += batch.len();
-            if !batch.is_empty() {
+            if !batch.is_empty() || (bulk_loaded && !full) {
                 let index = self.index.clone();
+                // A full page is part of a load (the node's start, or a long absence): loaded
+                // in bulk and compacted after the last page.
+                let (bulk, last) = (full || bulk_loaded, !full);
+                bulk_loaded |= full;
                 let insert = move || {
                     let mut index = index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
                     for (scope, id, sig, people) in &batch {
+                        let inserted = if bulk {
+                            index.insert_bulk(*scope, *id, sig, *people)
+                        } else {
+                            index.insert(*scope, *id, sig, *people)
+                        };
                         // Full only at 2^32 signatures; past that new matters go unindexed.
-                        if index.insert(*scope, *id, sig, *people).is_err() {
+                        if inserted.is_err() {
                             tracing::error!("the duplicate index is full; new matters are not indexed");
                             break;
                         }
                     }
+                    if bulk && last {
+                        index.compact();
+                    }
                 };
                 // A page at start costs milliseconds of CPU; one row per lookup, microseconds.
-                if full {
+                if bulk {
                     tokio::task::spawn_blocking(insert)
                         .await
                         .map_err(|e| crate::StoreError::Unavailable(format!("duplicate index: {e}")))?;
