@@ -92,6 +92,42 @@ fn rss_mib(pid: u32) -> (f64, f64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// The machine's busy CPU time so far, in ms summed over all cores (/proc/stat: every state
+/// but idle and iowait). Over the create phase it is what the server, the database and this
+/// client spent together: steadier than the throughput on a shared machine.
+fn machine_busy_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let busy: f64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    busy * 1000.0 / TICKS_PER_SECOND
+}
+
+/// A process's user + system CPU time so far, in ms (/proc/PID/stat).
+fn process_cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) closed by ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<f64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the state letter.
+    let ticks = fields.get(10).copied().unwrap_or(f64::NAN) + fields.get(11).copied().unwrap_or(f64::NAN);
+    ticks * 1000.0 / TICKS_PER_SECOND
+}
+
+/// USER_HZ, the unit of /proc's CPU times: 100 on every Linux (fixed in the kernel's ABI).
+const TICKS_PER_SECOND: f64 = 100.0;
+
 struct Stats {
     name: String,
     n: usize,
@@ -430,6 +466,7 @@ async fn main() -> anyhow::Result<()> {
     let db_size_before = db_size(pg, &url, &db).await?;
 
     let (b, u) = (bodies.clone(), base.clone());
+    let cpu_before = (machine_busy_ms(), process_cpu_ms(pid));
     results.push(
         run(
             "create",
@@ -446,6 +483,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .await,
     );
+    let cpu_after = (machine_busy_ms(), process_cpu_ms(pid));
+    let per_create =
+        |before: f64, after: f64| ((after - before) / args.creates.max(1) as f64 * 1000.0).round() / 1000.0;
     let (hwm_after_create, _) = rss_mib(pid);
     let total: serde_json::Value = client
         .get(format!("{base}/api/v1/matters?per_page=1"))
@@ -466,6 +506,10 @@ async fn main() -> anyhow::Result<()> {
         "server_rss_now_mib": (rss * 10.0).round() / 10.0,
         "database_mib": (db_mib * 10.0).round() / 10.0,
         "results": results.iter().map(Stats::json).collect::<Vec<_>>(),
+        "create_cpu_ms_per_create": {
+            "machine": per_create(cpu_before.0, cpu_after.0),
+            "server": per_create(cpu_before.1, cpu_after.1),
+        },
     });
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
