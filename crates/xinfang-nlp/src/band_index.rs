@@ -74,11 +74,15 @@ pub fn people_bits(keys: impl IntoIterator<Item = u64>) -> u64 {
     keys.into_iter().fold(0, |bits, k| bits | 1 << (mix(k) >> 58))
 }
 
-/// The share of positions on which two sketches agree. Fixed-size arrays, so the compiler
-/// compares them sixteen lanes at a time: a lookup compares hundreds of sketches.
+// The count of agreeing positions fits in 16 bits.
+const _: () = assert!(PERMUTATIONS <= u16::MAX as usize);
+
+/// The share of positions on which two sketches agree. Fixed-size arrays and a 16-bit count
+/// (at most 128), so the compiler compares and counts eight lanes at a time: a lookup compares
+/// hundreds of sketches.
 fn sketch_similarity(a: &[u16; PERMUTATIONS], b: &[u16; PERMUTATIONS]) -> f32 {
-    let same: u32 = a.iter().zip(b).map(|(x, y)| u32::from(x == y)).sum();
-    same as f32 / PERMUTATIONS as f32
+    let same: u16 = a.iter().zip(b).map(|(x, y)| u16::from(x == y)).sum();
+    f32::from(same) / PERMUTATIONS as f32
 }
 
 /// The 64-bit hash of one band key in one scope.
