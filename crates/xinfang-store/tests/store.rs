@@ -1885,3 +1885,35 @@ async fn a_node_with_another_key_refuses_to_open_the_database() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_audit_chain_verifies_intact_while_matters_are_registered() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let o = Org::create(&*b.store, "机场集团", b.name).await;
+        let clerk = xinfang_core::org::Actor::Staff(o.clerk.clone());
+        // Registrations commit all the while the chain is walked.
+        let writer = {
+            let (store, org) = (std::sync::Arc::clone(&b.store), o.id);
+            tokio::spawn(async move {
+                for _ in 0..150 {
+                    store
+                        .register_matter(org, &clerk, bus_matter())
+                        .await
+                        .expect("registered");
+                }
+            })
+        };
+        let mut walks = 0;
+        while !writer.is_finished() {
+            let report = b.store.verify_audit().await.expect("verify");
+            assert!(report.broken.is_none(), "walk {walks}: {:?}", report.broken);
+            walks += 1;
+        }
+        writer.await.expect("the writer ran");
+        assert!(walks > 1, "the chain was walked during the registrations");
+        let report = b.store.verify_audit().await.expect("verify");
+        assert!(report.broken.is_none());
+        assert!(report.events >= 150);
+    }
+}

@@ -1127,6 +1127,13 @@ async fn verify_audit(pool: &PgPool, vault: &Vault) -> Result<ChainReport> {
         broken: None,
     };
     for org_uuid in orgs {
+        // One snapshot for the whole chain and its head: read statement by statement, an
+        // append committed between the last page of events and the head would look like
+        // events cut off at the end, on a server that is running.
+        let mut tx = pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
         let org_id = OrganisationId::from_uuid(org_uuid);
         let org = org_id.to_string();
         let mut prev_hash = GENESIS.to_string();
@@ -1146,7 +1153,7 @@ async fn verify_audit(pool: &PgPool, vault: &Vault) -> Result<ChainReport> {
             )
             .bind(org_uuid)
             .bind(after)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
                 break;
@@ -1213,8 +1220,9 @@ async fn verify_audit(pool: &PgPool, vault: &Vault) -> Result<ChainReport> {
         }
         let head = sqlx::query("select seq, hash from audit_heads where organisation_id = $1")
             .bind(org_uuid)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.rollback().await?;
         if let Some(h) = head {
             let (seq, hash): (i64, String) = (h.get(0), h.get(1));
             if seq != expected_seq - 1 || hash != prev_hash {

@@ -747,6 +747,10 @@ async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
         broken: None,
     };
     for org in orgs {
+        // One read transaction for the whole chain and its head (WAL keeps its snapshot from
+        // the first read): read statement by statement, an append committed between the last
+        // page of events and the head would look like events cut off at the end.
+        let mut tx = pool.begin().await?;
         let org_id: OrganisationId = parse_id(&org)?;
         let mut prev_hash = GENESIS.to_string();
         let mut expected_seq = 1i64;
@@ -765,7 +769,7 @@ async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
             )
             .bind(&org)
             .bind(after)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
                 break;
@@ -827,8 +831,9 @@ async fn verify_audit(pool: &SqlitePool, vault: &Vault) -> Result<ChainReport> {
         }
         let head = sqlx::query("select seq, hash from audit_heads where organisation_id = ?")
             .bind(&org)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.rollback().await?;
         if let Some(h) = head {
             let (seq, hash): (i64, String) = (h.get(0), h.get(1));
             if seq != expected_seq - 1 || hash != prev_hash {
