@@ -1,6 +1,7 @@
 //! Registrations that arrive together (which PostgreSQL writes in one transaction, see
 //! `postgres/batch.rs`) each get their own answer: a failing one fails alone, a replayed work
-//! order is still one matter, and the audit chain stays whole. Run against every backend.
+//! order is still one matter, safety alerts among them are raised once each, and the audit
+//! chain stays whole. Run against every backend.
 
 mod suite;
 
@@ -9,7 +10,7 @@ use suite::*;
 use xinfang_core::matter::{Channel, PetitionType};
 use xinfang_core::org::Actor;
 use xinfang_core::petitioner::{DocumentKind, IdDocument};
-use xinfang_store::{MatterFilter, NewPetitioner, StoreError};
+use xinfang_store::{EventKind, MatterFilter, NewPetitioner, ReminderFilter, ReminderKind, StoreError};
 
 #[tokio::test]
 async fn registrations_arriving_together_each_get_their_own_answer() {
@@ -170,6 +171,119 @@ async fn petitioners_arriving_together_are_one_record_per_person() {
             .clone();
         assert_eq!(found.id, first.id);
         assert_eq!(found.phone.as_deref(), Some(PHONE_MASKED));
+        let report = b.store.verify_audit().await.expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+    }
+}
+
+/// Safety alerts arriving among registrations (PostgreSQL writes them in the registrations'
+/// transaction, see `postgres/alerts.rs`) are raised once per matter, each with its event and
+/// its reminder; one for a matter that does not exist fails alone, in a batch written whole and
+/// in one written again job by job (a registration PostgreSQL refuses forces that).
+#[tokio::test]
+async fn safety_alerts_arriving_with_registrations_are_raised_once_each() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let o = Org::create(&*b.store, "某机场集团", "airport").await;
+        let clerk = Actor::Staff(o.clerk.clone());
+        let text = "拖了半年没人管，再不解决我就从航站楼跳楼！";
+        let alerts = xinfang_nlp::triage::assess(text).alerts;
+        assert!(!alerts.is_empty());
+        let letter = |external: Option<&str>| {
+            let mut m = matter(
+                Channel::Hotline12345,
+                PetitionType::Appeal,
+                "行李破损无人处理",
+                text,
+                vec![caller("赵六", "13600006666")],
+            );
+            m.external_id = external.map(str::to_string);
+            m
+        };
+        for (round, bad) in [(0, None), (1, Some("GD-BAD\0"))] {
+            let mut alerted = Vec::new();
+            for _ in 0..4 {
+                alerted.push(o.register(&*b.store, letter(None)).await.id);
+            }
+            let nowhere = xinfang_core::ids::PetitionId::new();
+            // Alerts: the first matter three times, the others once, and one for no matter.
+            let mut targets = vec![alerted[0], alerted[0], alerted[0]];
+            targets.extend(&alerted[1..]);
+            targets.push(nowhere);
+            let raised: Vec<_> = targets
+                .iter()
+                .map(|id| {
+                    let (store, alerts, org, id) = (Arc::clone(&b.store), alerts.clone(), o.id, *id);
+                    tokio::spawn(async move { store.raise_safety_alert(org, id, &alerts).await })
+                })
+                .collect();
+            let registered: Vec<_> = (0..12)
+                .map(|i| format!("GD-{round}-{i}"))
+                .map(Some)
+                .chain([bad.map(str::to_string)])
+                .flatten()
+                .map(|e| {
+                    let (store, clerk, m, org) =
+                        (Arc::clone(&b.store), clerk.clone(), letter(Some(&e)), o.id);
+                    tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for t in raised {
+                answers.push(t.await.expect("the task ran"));
+            }
+            let registered: Vec<_> = {
+                let mut all = Vec::new();
+                for t in registered {
+                    all.push(t.await.expect("the task ran"));
+                }
+                all
+            };
+            for r in &registered[..12] {
+                assert!(r.is_ok(), "round {round}: {r:?}");
+            }
+            let first: Vec<_> = answers[..3]
+                .iter()
+                .map(|a| a.as_ref().expect("raised or known"))
+                .collect();
+            assert_eq!(
+                first.iter().filter(|r| r.is_some()).count(),
+                1,
+                "round {round}: one alert for the matter named three times: {first:?}"
+            );
+            for a in &answers[3..6] {
+                assert!(matches!(a, Ok(Some(_))), "round {round}: {a:?}");
+            }
+            assert!(
+                matches!(answers[6], Err(StoreError::NotFound)),
+                "round {round}: {:?}",
+                answers[6]
+            );
+            for id in &alerted {
+                let events = b
+                    .store
+                    .timeline(&o.supervisor, *id)
+                    .await
+                    .expect("timeline")
+                    .into_iter()
+                    .filter(|e| e.kind == EventKind::SafetyAlert)
+                    .count();
+                assert_eq!(events, 1, "round {round}: one alert event per matter");
+            }
+        }
+        let every = ReminderFilter {
+            open_only: false,
+            limit: 100,
+        };
+        let reminders = b.store.reminders(&o.supervisor, every).await.expect("reminders");
+        assert_eq!(
+            reminders
+                .iter()
+                .filter(|r| r.kind == ReminderKind::SafetyAlert && r.unit_id == Some(o.office.id))
+                .count(),
+            8,
+            "one reminder for the petition office per alerted matter"
+        );
         let report = b.store.verify_audit().await.expect("verify");
         assert!(report.broken.is_none(), "{:?}", report.broken);
     }

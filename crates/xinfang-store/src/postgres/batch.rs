@@ -20,9 +20,14 @@
 //! one was being written, so a lone request is as fast as before and a crowd is served in few
 //! transactions.
 //!
+//! Safety alerts ride in the same batches ([`super::alerts`]): they append to the chain too,
+//! and taking the lock on their own they kept the batches waiting.
+//!
 //! The queues themselves ([`Queues`], [`submit`]) also carry the intake records that follow
 //! registrations ([`super::intake_records`]).
 
+use super::alerts::{NewAlert, raise_all};
+use super::intake::raise_in;
 use super::matters::register_in;
 use super::registrations::{Pending, register_all};
 use super::{PgStore, Writer, classify};
@@ -30,19 +35,35 @@ use crate::model::{NewMatter, Registered};
 use crate::{Result, StoreError};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
-use xinfang_core::ids::OrganisationId;
+use xinfang_core::ids::{OrganisationId, PetitionId, ReminderId};
 use xinfang_core::org::Actor;
+use xinfang_nlp::triage::Alert;
 
-/// The most registrations in one transaction.
+/// The most registrations and alerts in one transaction.
 pub(crate) const MAX_BATCH: usize = 64;
 
+/// One piece of queued work: a registration or a safety alert.
+pub(crate) enum Job {
+    /// Boxed: a registration carries the whole new matter, an alert a few words.
+    Register(Box<Registration>),
+    Alert(AlertJob),
+}
+
 /// One queued registration with the channel its answer goes back on.
-pub(crate) struct Job {
+pub(crate) struct Registration {
     org: OrganisationId,
     actor: Actor,
     matter: NewMatter,
     search_tokens: String,
     reply: oneshot::Sender<Result<Registered>>,
+}
+
+/// One queued safety alert with the channel its answer goes back on.
+pub(crate) struct AlertJob {
+    org: OrganisationId,
+    matter: PetitionId,
+    alerts: Vec<Alert>,
+    reply: oneshot::Sender<Result<Option<ReminderId>>>,
 }
 
 /// A store's group-commit queues, each with one task that drains it, started by its first job.
@@ -94,24 +115,66 @@ pub(crate) async fn register(
         return Err(StoreError::Unavailable("group commit is off".into()));
     };
     let (reply, answer) = oneshot::channel();
-    let job = Job {
+    let job = Job::Register(Box::new(Registration {
         org,
         actor: actor.clone(),
         matter,
         search_tokens,
         reply,
-    };
+    }));
     submit(s, &queues.registrations, run, job).await?;
     answer
         .await
         .map_err(|_| StoreError::Unavailable("the registration was abandoned".into()))?
 }
 
+/// Raises a safety alert in the store's next registration batch ([`super::alerts`]).
+pub(crate) async fn raise_alert(
+    s: &PgStore,
+    org: OrganisationId,
+    matter: PetitionId,
+    alerts: &[Alert],
+) -> Result<Option<ReminderId>> {
+    let Some(queues) = &s.batcher else {
+        return Err(StoreError::Unavailable("group commit is off".into()));
+    };
+    let (reply, answer) = oneshot::channel();
+    let job = Job::Alert(AlertJob {
+        org,
+        matter,
+        alerts: alerts.to_vec(),
+        reply,
+    });
+    submit(s, &queues.registrations, run, job).await?;
+    answer
+        .await
+        .map_err(|_| StoreError::Unavailable("the safety alert was abandoned".into()))?
+}
+
 async fn run(s: PgStore, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        write_batch(&s, std::mem::take(&mut jobs)).await;
+        let (mut registrations, mut alerts) = (Vec::new(), Vec::new());
+        for job in jobs.drain(..) {
+            match job {
+                Job::Register(r) => registrations.push(*r),
+                Job::Alert(a) => alerts.push(a),
+            }
+        }
+        write_batch(&s, registrations, alerts).await;
     }
+}
+
+/// The organisations a batch writes to, each once, in order (the order locks are taken in).
+fn organisations(registrations: &[Registration], alerts: &[AlertJob]) -> Vec<OrganisationId> {
+    let mut orgs: Vec<OrganisationId> = registrations
+        .iter()
+        .map(|j| j.org)
+        .chain(alerts.iter().map(|a| a.org))
+        .collect();
+    orgs.sort();
+    orgs.dedup();
+    orgs
 }
 
 /// How an attempt with multi-row statements ended, when it did not succeed.
@@ -122,21 +185,25 @@ enum Whole {
     Commit(StoreError),
 }
 
+/// What a batch written whole answers: each registration, then each alert.
+type Answers = (Vec<Registered>, Vec<Result<Option<ReminderId>>>);
+
 /// Writes the batch in one transaction with multi-row statements (see the module docs).
-async fn write_whole(s: &PgStore, jobs: &[Job]) -> std::result::Result<Vec<Registered>, Whole> {
+async fn write_whole(
+    s: &PgStore,
+    registrations: &[Registration],
+    alerts: &[AlertJob],
+) -> std::result::Result<Answers, Whole> {
     let mut w = Writer::begin(s).await.map_err(|e| Whole::Commit(classify(e)))?;
-    let mut orgs: Vec<OrganisationId> = jobs.iter().map(|j| j.org).collect();
-    orgs.sort();
-    orgs.dedup();
-    let mut written = Ok(Vec::new());
-    for org in orgs {
+    let mut written = Ok((Vec::new(), Vec::new()));
+    for org in organisations(registrations, alerts) {
         if let Err(e) = w.lock(org).await {
             written = Err(e);
             break;
         }
     }
     if written.is_ok() {
-        let batch: Vec<Pending> = jobs
+        let batch: Vec<Pending> = registrations
             .iter()
             .map(|j| Pending {
                 org: j.org,
@@ -145,11 +212,22 @@ async fn write_whole(s: &PgStore, jobs: &[Job]) -> std::result::Result<Vec<Regis
                 search_tokens: &j.search_tokens,
             })
             .collect();
-        written = register_all(s, &mut w, &batch).await;
+        let raised: Vec<NewAlert> = alerts
+            .iter()
+            .map(|a| NewAlert {
+                org: a.org,
+                matter: a.matter,
+                alerts: &a.alerts,
+            })
+            .collect();
+        written = match register_all(s, &mut w, &batch).await {
+            Ok(done) => raise_all(s, &mut w, &raised).await.map(|a| (done, a)),
+            Err(e) => Err(e),
+        };
     }
     match written {
         Err(e) => {
-            tracing::debug!(error = %e, registrations = jobs.len(), "batch written again one registration at a time");
+            tracing::debug!(error = %e, registrations = registrations.len(), alerts = alerts.len(), "batch written again one job at a time");
             let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
             Err(Whole::Retry)
         }
@@ -161,86 +239,147 @@ async fn write_whole(s: &PgStore, jobs: &[Job]) -> std::result::Result<Vec<Regis
 }
 
 /// Writes a batch in one transaction and answers every job.
-async fn write_batch(s: &PgStore, jobs: Vec<Job>) {
-    match write_whole(s, &jobs).await {
-        Ok(done) => {
-            for (job, r) in jobs.into_iter().zip(done) {
+async fn write_batch(s: &PgStore, registrations: Vec<Registration>, alerts: Vec<AlertJob>) {
+    match write_whole(s, &registrations, &alerts).await {
+        Ok((done, raised)) => {
+            for (job, r) in registrations.into_iter().zip(done) {
                 let _ = job.reply.send(Ok(r));
             }
+            for (job, r) in alerts.into_iter().zip(raised) {
+                let _ = job.reply.send(r);
+            }
         }
-        Err(Whole::Commit(e)) => fail_all(jobs, &e),
-        Err(Whole::Retry) => write_with_savepoints(s, jobs).await,
+        Err(Whole::Commit(e)) => fail_all(registrations, alerts, &e),
+        Err(Whole::Retry) => write_with_savepoints(s, registrations, alerts).await,
     }
 }
 
-/// Writes a batch in one transaction, each registration in a savepoint of its own, and
-/// answers every job.
-async fn write_with_savepoints(s: &PgStore, jobs: Vec<Job>) {
+/// The answer of one job written in a savepoint, kept until the commit decides.
+enum Pended {
+    Registration(oneshot::Sender<Result<Registered>>, Result<Registered>),
+    Alert(
+        oneshot::Sender<Result<Option<ReminderId>>>,
+        Result<Option<ReminderId>>,
+    ),
+}
+
+impl Pended {
+    /// Sends the job's own result, or `e` when it had succeeded but the commit failed.
+    fn send(self, committed: std::result::Result<(), &StoreError>) {
+        match self {
+            Pended::Registration(reply, result) => {
+                let _ = reply.send(answer(result, committed));
+            }
+            Pended::Alert(reply, result) => {
+                let _ = reply.send(answer(result, committed));
+            }
+        }
+    }
+}
+
+/// A job's result after the commit: its own error if it failed, the commit's if that failed.
+fn answer<T>(result: Result<T>, committed: std::result::Result<(), &StoreError>) -> Result<T> {
+    match (result, committed) {
+        (Err(own), _) => Err(classify(own)),
+        (Ok(_), Err(e)) => Err(again(e)),
+        (Ok(v), Ok(())) => Ok(v),
+    }
+}
+
+/// Writes a batch in one transaction, each registration and each alert in a savepoint of its
+/// own, and answers every job.
+async fn write_with_savepoints(s: &PgStore, registrations: Vec<Registration>, alerts: Vec<AlertJob>) {
     let mut w = match Writer::begin(s).await {
         Ok(w) => w,
-        Err(e) => return fail_all(jobs, &classify(e)),
+        Err(e) => return fail_all(registrations, alerts, &classify(e)),
     };
     // The chain locks are taken before the first savepoint: a lock taken inside one would be
     // released by its rollback, and the registrations after it would write unlocked.
-    let mut orgs: Vec<OrganisationId> = jobs.iter().map(|j| j.org).collect();
-    orgs.sort();
-    orgs.dedup();
     let mut missing = Vec::new();
-    for org in orgs {
+    for org in organisations(&registrations, &alerts) {
         match w.lock(org).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => missing.push(org),
             Err(e) => {
                 let e = classify(e);
                 let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
-                return fail_all(jobs, &e);
+                return fail_all(registrations, alerts, &e);
             }
         }
     }
-    let mut answers = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    let mut pended: Vec<Pended> = Vec::with_capacity(registrations.len() + alerts.len());
+    let mut broken: Option<StoreError> = None;
+    for job in registrations {
         if missing.contains(&job.org) {
             let _ = job.reply.send(Err(StoreError::NotFound));
             continue;
         }
-        let result = match savepoint(&mut w, "savepoint registration").await {
-            Err(e) => Err(e),
-            Ok(()) => {
-                let done = register_in(s, &mut w, job.org, &job.actor, job.matter, &job.search_tokens).await;
-                let end = if done.is_ok() {
-                    "release savepoint registration"
-                } else {
-                    "rollback to savepoint registration"
-                };
-                match savepoint(&mut w, end).await {
-                    Ok(()) => done,
-                    // The transaction is unusable: everything of this batch fails.
-                    Err(e) => {
-                        let _ = job.reply.send(Err(StoreError::Unavailable(e.to_string())));
-                        let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
-                        return fail_all(answers.into_iter().map(|(j, _)| j).collect(), &e);
-                    }
-                }
-            }
-        };
-        answers.push((job.reply, result));
-    }
-    match w.commit().await.map_err(classify) {
-        Ok(()) => {
-            for (reply, result) in answers {
-                let _ = reply.send(result.map_err(classify));
-            }
+        if let Some(e) = &broken {
+            let _ = job.reply.send(Err(again(e)));
+            continue;
         }
-        Err(e) => {
-            for (reply, result) in answers {
-                // A registration that had failed anyway keeps its own error.
-                let _ = reply.send(match result {
-                    Ok(_) => Err(again(&e)),
-                    Err(own) => Err(classify(own)),
-                });
+        let done = in_savepoint(&mut w, async |w: &mut Writer| {
+            register_in(s, w, job.org, &job.actor, job.matter, &job.search_tokens).await
+        })
+        .await;
+        match done {
+            Ok(result) => pended.push(Pended::Registration(job.reply, result)),
+            Err(e) => {
+                let _ = job.reply.send(Err(again(&e)));
+                broken = Some(e);
             }
         }
     }
+    for job in alerts {
+        if missing.contains(&job.org) {
+            let _ = job.reply.send(Err(StoreError::NotFound));
+            continue;
+        }
+        if let Some(e) = &broken {
+            let _ = job.reply.send(Err(again(e)));
+            continue;
+        }
+        let done = in_savepoint(&mut w, async |w: &mut Writer| {
+            raise_in(s, w, job.org, job.matter, &job.alerts).await
+        })
+        .await;
+        match done {
+            Ok(result) => pended.push(Pended::Alert(job.reply, result)),
+            Err(e) => {
+                let _ = job.reply.send(Err(again(&e)));
+                broken = Some(e);
+            }
+        }
+    }
+    // A savepoint that could not be released or rolled back leaves the transaction unusable:
+    // everything of this batch fails.
+    let committed = match broken {
+        Some(e) => {
+            let _ = w.finish::<()>(Err(StoreError::Unavailable(e.to_string()))).await;
+            Err(e)
+        }
+        None => w.commit().await.map_err(classify),
+    };
+    for p in pended {
+        p.send(committed.as_ref().map(|_| ()));
+    }
+}
+
+/// Runs `work` in a savepoint, released when it succeeds and rolled back when it fails.
+/// `Ok(its result)`, or `Err` when the savepoint itself failed (the transaction is unusable).
+async fn in_savepoint<T>(
+    w: &mut Writer,
+    work: impl AsyncFnOnce(&mut Writer) -> Result<T>,
+) -> std::result::Result<Result<T>, StoreError> {
+    savepoint(w, "savepoint job").await?;
+    let done = work(w).await;
+    let end = if done.is_ok() {
+        "release savepoint job"
+    } else {
+        "rollback to savepoint job"
+    };
+    savepoint(w, end).await?;
+    Ok(done)
 }
 
 async fn savepoint(w: &mut Writer, statement: &'static str) -> Result<()> {
@@ -258,17 +397,11 @@ pub(crate) fn again(e: &StoreError) -> StoreError {
 }
 
 /// Answers every job with `e`.
-fn fail_all<R>(replies: Vec<R>, e: &StoreError)
-where
-    R: Into<oneshot::Sender<Result<Registered>>>,
-{
-    for r in replies {
-        let _ = r.into().send(Err(again(e)));
+fn fail_all(registrations: Vec<Registration>, alerts: Vec<AlertJob>, e: &StoreError) {
+    for r in registrations {
+        let _ = r.reply.send(Err(again(e)));
     }
-}
-
-impl From<Job> for oneshot::Sender<Result<Registered>> {
-    fn from(j: Job) -> Self {
-        j.reply
+    for a in alerts {
+        let _ = a.reply.send(Err(again(e)));
     }
 }

@@ -312,12 +312,16 @@ pub(super) async fn raise_safety_alert(
     id: PetitionId,
     alerts: &[Alert],
 ) -> Result<Option<ReminderId>> {
+    if s.batcher.is_some() {
+        return super::batch::raise_alert(s, org, id, alerts).await;
+    }
     let mut w = Writer::begin(s).await?;
     let done = raise_in(s, &mut w, org, id, alerts).await;
     w.finish(done).await
 }
 
-async fn raise_in(
+/// Raises one alert in `w`'s transaction (what [`super::alerts`] does for a batch).
+pub(super) async fn raise_in(
     s: &PgStore,
     w: &mut Writer,
     org: OrganisationId,

@@ -20,6 +20,7 @@
 //! start together. [`PgOptions::schema`] puts the store in a schema of its own (created if
 //! missing); the tests use it to give every test a fresh schema.
 
+mod alerts;
 mod analytics;
 mod background;
 mod batch;

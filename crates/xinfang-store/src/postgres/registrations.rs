@@ -29,10 +29,11 @@ use crate::bulk::{self, BulkEvent, BulkPetitioner, Chain, DeadlineRow};
 use crate::model::{IntakeSubject, NewMatter, Registered};
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
-use xinfang_core::ids::{OrganisationId, PetitionerId, TrackingSecret};
+use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId, TrackingSecret};
 use xinfang_core::matter::{Matter, PetitionType, State};
 use xinfang_core::org::Actor;
 
@@ -545,9 +546,136 @@ async fn write_petitioners_and_matters(
     Ok(())
 }
 
+/// Events sealed onto their organisations' chains in memory, continuing each chain from the
+/// head its lock read, for one multi-row insert ([`EVENTS_AND_HEADS`]). The registration batch
+/// and the safety alerts written with it ([`super::alerts`]) both append through it.
+#[derive(Default)]
+pub(super) struct Appended {
+    /// Each organisation's chain: (organisation, seq the lock read, chain as moved on).
+    chains: Vec<(OrganisationId, i64, Chain)>,
+    orgs: Vec<Uuid>,
+    seqs: Vec<i64>,
+    ids: Vec<Uuid>,
+    matters: Vec<Uuid>,
+    kinds: Vec<&'static str>,
+    actor_kinds: Vec<&'static str>,
+    actor_users: Vec<Option<Uuid>>,
+    actor_names: Vec<Option<String>>,
+    occurred: Vec<DateTime<Utc>>,
+    recorded: Vec<DateTime<Utc>>,
+    reasons: Vec<Option<String>>,
+    before: Vec<Option<&'static str>>,
+    after: Vec<Option<&'static str>>,
+    data: Vec<String>,
+    prev_hashes: Vec<String>,
+    hashes: Vec<String>,
+}
+
+/// The insert of the events of an [`Appended`] and the move of each chain head (a
+/// compare-and-set on the head each lock read: the lock makes it certain, it stays as a
+/// guard), as data-modifying CTEs named `appended` and `moved` over parameters $1–$20; a
+/// statement adds its own CTEs (parameters from $21) and ends in `select count(*) from moved`.
+pub(super) const EVENTS_AND_HEADS: &str = "appended as (
+         insert into events (organisation_id, seq, id, matter_id, kind, actor_kind, actor_user_id, actor_name,
+             occurred_at, recorded_at, reason, before_state, after_state, data, prev_hash, hash)
+         select * from unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
+             $7::uuid[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[],
+             $13::text[], $14::text[], $15::text[], $16::text[])
+     ),
+     moved as (
+         update audit_heads h set seq = n.seq, hash = n.hash
+         from unnest($17::uuid[], $18::bigint[], $19::bigint[], $20::text[]) as n (org, from_seq, seq, hash)
+         where h.organisation_id = n.org and h.seq = n.from_seq
+         returning 1
+     )";
+
+impl Appended {
+    /// Seals `e` of matter `matter` onto `org`'s chain, which `w` has locked; returns its seq.
+    pub(super) fn push(
+        &mut self,
+        s: &PgStore,
+        w: &Writer,
+        org: OrganisationId,
+        matter: PetitionId,
+        e: &BulkEvent,
+    ) -> Result<i64> {
+        let i = match self.chains.iter().position(|(o, _, _)| *o == org) {
+            Some(i) => i,
+            None => {
+                let (seq, hash) = w.head(org)?;
+                self.chains.push((org, seq, Chain { seq, hash }));
+                self.chains.len() - 1
+            }
+        };
+        let sealed = self.chains[i].2.seal(&s.vault, org, matter, e);
+        self.orgs.push(org.as_uuid());
+        self.seqs.push(sealed.seq);
+        self.ids.push(sealed.id.as_uuid());
+        self.matters.push(matter.as_uuid());
+        self.kinds.push(e.kind);
+        self.actor_kinds.push(e.actor_kind.code());
+        self.actor_users.push(e.actor_user_id.map(|u| u.as_uuid()));
+        self.actor_names.push(e.actor_name.clone());
+        self.occurred.push(e.occurred_at);
+        self.recorded.push(e.recorded_at);
+        self.reasons.push(e.reason.clone());
+        self.before.push(e.before_state);
+        self.after.push(e.after_state);
+        self.data.push(e.data.clone());
+        self.prev_hashes.push(sealed.prev_hash);
+        self.hashes.push(sealed.hash);
+        Ok(sealed.seq)
+    }
+
+    /// Binds $1–$20 of [`EVENTS_AND_HEADS`].
+    pub(super) fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let head_orgs: Vec<Uuid> = self.chains.iter().map(|(o, _, _)| o.as_uuid()).collect();
+        let head_from: Vec<i64> = self.chains.iter().map(|(_, from, _)| *from).collect();
+        let head_seq: Vec<i64> = self.chains.iter().map(|(_, _, c)| c.seq).collect();
+        let head_hash: Vec<String> = self.chains.iter().map(|(_, _, c)| c.hash.clone()).collect();
+        q.bind(&self.orgs)
+            .bind(&self.seqs)
+            .bind(&self.ids)
+            .bind(&self.matters)
+            .bind(&self.kinds)
+            .bind(&self.actor_kinds)
+            .bind(&self.actor_users)
+            .bind(&self.actor_names)
+            .bind(&self.occurred)
+            .bind(&self.recorded)
+            .bind(&self.reasons)
+            .bind(&self.before)
+            .bind(&self.after)
+            .bind(&self.data)
+            .bind(&self.prev_hashes)
+            .bind(&self.hashes)
+            .bind(head_orgs)
+            .bind(head_from)
+            .bind(head_seq)
+            .bind(head_hash)
+    }
+
+    /// After the statement: checks that every head moved (`moved`: the statement's count) and
+    /// records the new heads in `w`.
+    pub(super) fn finish(self, w: &mut Writer, moved: i64) -> Result<()> {
+        if moved != self.chains.len() as i64 {
+            return Err(StoreError::Conflict {
+                constraint: "audit_heads_seq",
+                field: None,
+            });
+        }
+        for (org, _, chain) in self.chains {
+            w.set_head(org, chain.seq, chain.hash);
+        }
+        Ok(())
+    }
+}
+
 /// Statement 4: the search rows, the petitioner links, the events sealed onto each
-/// organisation's chain in the batch's order, and the heads moved (compare-and-set on the
-/// head each lock read; the lock makes it certain, it stays as a guard).
+/// organisation's chain in the batch's order, and the heads moved ([`Appended`]).
 async fn write_the_rest(s: &PgStore, w: &mut Writer, rows: &[NewRow<'_>]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -566,100 +694,37 @@ async fn write_the_rest(s: &PgStore, w: &mut Writer, rows: &[NewRow<'_>]) -> Res
             link_pos.push(pos as i32);
         }
     }
-
-    // Each organisation's chain, continued from the head its lock read.
-    let mut chains: Vec<(OrganisationId, i64, Chain)> = Vec::new();
-    let mut sealed = Vec::with_capacity(rows.len());
+    let mut events = Appended::default();
     for r in rows {
-        let i = match chains.iter().position(|(o, _, _)| *o == r.org) {
-            Some(i) => i,
-            None => {
-                let (seq, hash) = w.head(r.org)?;
-                chains.push((r.org, seq, Chain { seq, hash }));
-                chains.len() - 1
-            }
-        };
-        sealed.push(chains[i].2.seal(&s.vault, r.org, r.matter.id, &r.event));
+        events.push(s, w, r.org, r.matter.id, &r.event)?;
     }
-    let ev = |f: fn(&BulkEvent) -> Option<&str>| rows.iter().map(|r| f(&r.event)).collect::<Vec<_>>();
-    let seqs: Vec<i64> = sealed.iter().map(|e| e.seq).collect();
-    let event_ids: Vec<Uuid> = sealed.iter().map(|e| e.id.as_uuid()).collect();
-    let kinds = ev(|e| Some(e.kind));
-    let actor_kinds = ev(|e| Some(e.actor_kind.code()));
-    let actor_users: Vec<Option<Uuid>> = rows
-        .iter()
-        .map(|r| r.event.actor_user_id.map(|u| u.as_uuid()))
-        .collect();
-    let actor_names = ev(|e| e.actor_name.as_deref());
-    let occurred: Vec<DateTime<Utc>> = rows.iter().map(|r| r.event.occurred_at).collect();
-    let recorded: Vec<DateTime<Utc>> = rows.iter().map(|r| r.event.recorded_at).collect();
-    let reasons = ev(|e| e.reason.as_deref());
-    let before = ev(|e| e.before_state);
-    let after = ev(|e| e.after_state);
-    let data = ev(|e| Some(e.data.as_str()));
-    let prev_hashes: Vec<&str> = sealed.iter().map(|e| e.prev_hash.as_str()).collect();
-    let hashes: Vec<&str> = sealed.iter().map(|e| e.hash.as_str()).collect();
-    let head_orgs: Vec<Uuid> = chains.iter().map(|(o, _, _)| o.as_uuid()).collect();
-    let head_from: Vec<i64> = chains.iter().map(|(_, from, _)| *from).collect();
-    let head_seq: Vec<i64> = chains.iter().map(|(_, _, c)| c.seq).collect();
-    let head_hash: Vec<&str> = chains.iter().map(|(_, _, c)| c.hash.as_str()).collect();
-
-    let moved = sqlx::query(
-        "with search as (
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "with {EVENTS_AND_HEADS},
+         search as (
              insert into matter_search (organisation_id, matter_id, search)
-             select t.org, t.id, to_tsvector('simple', t.tokens) from unnest($1::uuid[], $2::uuid[], $3::text[]) as t (org, id, tokens)
+             select t.org, t.id, to_tsvector('simple', t.tokens)
+             from unnest($21::uuid[], $22::uuid[], $23::text[]) as t (org, id, tokens)
          ),
          links as (
              insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position)
-             select * from unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::int[])
+             select * from unnest($24::uuid[], $25::uuid[], $26::uuid[], $27::int[])
              on conflict do nothing
-         ),
-         appended as (
-             insert into events (organisation_id, seq, id, matter_id, kind, actor_kind, actor_user_id, actor_name,
-                 occurred_at, recorded_at, reason, before_state, after_state, data, prev_hash, hash)
-             select * from unnest($1::uuid[], $8::bigint[], $9::uuid[], $2::uuid[], $10::text[], $11::text[],
-                 $12::uuid[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[],
-                 $18::text[], $19::text[], $20::text[], $21::text[])
          )
-         update audit_heads h set seq = n.seq, hash = n.hash
-         from unnest($22::uuid[], $23::bigint[], $24::bigint[], $25::text[]) as n (org, from_seq, seq, hash)
-         where h.organisation_id = n.org and h.seq = n.from_seq",
-    )
-    .bind(&orgs)
-    .bind(&ids)
-    .bind(&tokens)
-    .bind(&link_org)
-    .bind(&link_matter)
-    .bind(&link_person)
-    .bind(&link_pos)
-    .bind(&seqs)
-    .bind(&event_ids)
-    .bind(&kinds)
-    .bind(&actor_kinds)
-    .bind(&actor_users)
-    .bind(&actor_names)
-    .bind(&occurred)
-    .bind(&recorded)
-    .bind(&reasons)
-    .bind(&before)
-    .bind(&after)
-    .bind(&data)
-    .bind(&prev_hashes)
-    .bind(&hashes)
-    .bind(&head_orgs)
-    .bind(&head_from)
-    .bind(&head_seq)
-    .bind(&head_hash)
-    .execute(w.conn())
-    .await?;
-    if moved.rows_affected() != chains.len() as u64 {
-        return Err(StoreError::Conflict {
-            constraint: "audit_heads_seq",
-            field: None,
-        });
-    }
-    for (org, _, chain) in chains {
-        w.set_head(org, chain.seq, chain.hash);
-    }
-    Ok(())
+         select count(*) from moved"
+        )
+    });
+    let moved: i64 = events
+        .bind(sqlx::query(AssertSqlSafe(SQL.as_str())))
+        .bind(&orgs)
+        .bind(&ids)
+        .bind(&tokens)
+        .bind(&link_org)
+        .bind(&link_matter)
+        .bind(&link_person)
+        .bind(&link_pos)
+        .fetch_one(w.conn())
+        .await?
+        .get(0);
+    events.finish(w, moved)
 }
