@@ -57,6 +57,61 @@ struct Args {
     /// Requests in flight for the list and search queries.
     #[arg(long, default_value_t = 4)]
     query_concurrency: usize,
+    /// Create matters with the texts of real messages from CSV files with `title` and `detail`
+    /// columns (e.g. ../shared/data/tipdm_c_*.csv), each message sent by a caller of its own,
+    /// instead of the demo generator's. The generator's texts come from templates, so each new
+    /// matter is as similar as a near-copy to several earlier ones and links to them (about a
+    /// dozen links a matter after 20,000 creates); real messages link far less.
+    #[arg(long)]
+    texts: Vec<PathBuf>,
+}
+
+/// Title and text of every message in `files` (`title` and `detail` columns; a row without a
+/// title takes the text's first 30 characters). Rows without a text are skipped.
+fn real_texts(files: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for f in files {
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(f)
+            .with_context(|| format!("reading {}", f.display()))?;
+        let headers = csv.headers()?.clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        };
+        let detail = col("detail").with_context(|| format!("{} has no detail column", f.display()))?;
+        let title = col("title");
+        for row in csv.records() {
+            let row = row?;
+            let text: String = row
+                .get(detail)
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(20_000)
+                .collect();
+            if text.is_empty() {
+                continue;
+            }
+            let title = title
+                .and_then(|t| row.get(t))
+                .map(|t| t.trim().replace(['\n', '\r'], " "))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| {
+                    text.chars()
+                        .take(30)
+                        .collect::<String>()
+                        .replace(['\n', '\r'], " ")
+                });
+            out.push((title.chars().take(200).collect(), text));
+        }
+    }
+    if out.is_empty() {
+        bail!("no texts in {files:?}");
+    }
+    Ok(out)
 }
 
 const TOKEN: &str = "demo-clerk-token";
@@ -297,14 +352,15 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // Realistic texts: the demo generator with another seed, so they differ from the database's.
-    let texts = xinfang_demo::generate(&xinfang_demo::DemoConfig {
-        matters: 5000,
-        seed: 7,
-        end: chrono::Utc::now().date_naive(),
-        months: 12,
-    });
-    let bodies: Arc<Vec<String>> = Arc::new(
+    // Realistic texts: the demo generator with another seed, so they differ from the database's
+    // (or real messages, --texts).
+    let bodies: Arc<Vec<String>> = Arc::new(if args.texts.is_empty() {
+        let texts = xinfang_demo::generate(&xinfang_demo::DemoConfig {
+            matters: 5000,
+            seed: 7,
+            end: chrono::Utc::now().date_naive(),
+            months: 12,
+        });
         texts
             .iter()
             .enumerate()
@@ -320,8 +376,22 @@ async fn main() -> anyhow::Result<()> {
                 })
                 .to_string()
             })
-            .collect(),
-    );
+            .collect()
+    } else {
+        real_texts(&args.texts)?
+            .iter()
+            .enumerate()
+            .map(|(i, (title, text))| {
+                serde_json::json!({
+                    "channel": "website",
+                    "title": title,
+                    "content": text,
+                    "petitioner": {"name": "网友", "phone": format!("15{:09}", (i * 7919) % 1_000_000_000)},
+                })
+                .to_string()
+            })
+            .collect()
+    });
     let mut results = Vec::new();
 
     let ids_of = |v: &serde_json::Value| -> Vec<String> {
