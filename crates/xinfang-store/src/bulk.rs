@@ -212,11 +212,7 @@ fn petitioner_row(vault: &Vault, p: &NewPetitioner) -> BulkPetitioner {
 
 /// A new petitioner's row under a fresh id: numbers encrypted, with the macs they are found by.
 pub(crate) fn encrypt_petitioner(vault: &Vault, p: &NewPetitioner) -> BulkPetitioner {
-    let phone_mac = p.phone.as_ref().map(|ph| vault.mac("phone", ph.as_str()));
-    let id_mac = p
-        .id_document
-        .as_ref()
-        .map(|d| vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
+    let (phone_mac, id_mac) = petitioner_macs(vault, p);
     BulkPetitioner {
         id: PetitionerId::new(),
         name: p.name.as_ref().map(|n| n.as_str().to_string()),
@@ -229,6 +225,16 @@ pub(crate) fn encrypt_petitioner(vault: &Vault, p: &NewPetitioner) -> BulkPetiti
         id_masked: p.id_document.as_ref().map(|d| d.masked()),
         address_enc: p.address.as_ref().map(|a| vault.encrypt(a)),
     }
+}
+
+/// The keyed hashes a petitioner is found by: of their phone number and of their ID document.
+pub(crate) fn petitioner_macs(vault: &Vault, p: &NewPetitioner) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let phone_mac = p.phone.as_ref().map(|ph| vault.mac("phone", ph.as_str()));
+    let id_mac = p
+        .id_document
+        .as_ref()
+        .map(|d| vault.mac("id", &format!("{}:{}", d.kind().code(), d.number())));
+    (phone_mac, id_mac)
 }
 
 /// A new matter as every registration path makes it (both backends' `register_matter`, the

@@ -288,3 +288,102 @@ async fn safety_alerts_arriving_with_registrations_are_raised_once_each() {
         assert!(report.broken.is_none(), "{:?}", report.broken);
     }
 }
+
+/// Two nodes registering at the same moment (on PostgreSQL each writes its batches without the
+/// chain lock until their events, see `postgres/registrations.rs`) still make one record per
+/// person and one matter per work order, and one unbroken chain.
+#[tokio::test]
+async fn two_nodes_registering_the_same_people_and_work_orders_at_once_agree() {
+    for b in backends().await {
+        if b.name != "postgres" {
+            // An SQLite file is one node's: a second process is refused while the first writes.
+            continue;
+        }
+        let o = Org::create(&*b.store, "某机场集团", "airport").await;
+        let nodes = [
+            Arc::clone(&b.store),
+            b.reopen_with_key(&b.key()).await.expect("a second node"),
+        ];
+        let clerk = Actor::Staff(o.clerk.clone());
+        let letter = |who: Vec<NewPetitioner>, order: Option<String>| {
+            let mut m = matter(
+                Channel::Hotline12345,
+                PetitionType::Appeal,
+                "夜间出租车运力不足",
+                "凌晨到港旅客打车要排一个多小时，希望增加夜间出租车运力。",
+                who,
+            );
+            m.external_id = order;
+            m
+        };
+        // Sends a crowd, spread over both nodes, and returns the answers in order.
+        let send = async |crowd: Vec<(NewPetitioner, Option<String>)>| {
+            let tasks: Vec<_> = crowd
+                .into_iter()
+                .enumerate()
+                .map(|(i, (who, order))| {
+                    let store = Arc::clone(&nodes[i % 2]);
+                    let (clerk, m, org) = (clerk.clone(), letter(vec![who], order), o.id);
+                    tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
+                })
+                .collect();
+            let mut done = Vec::new();
+            for t in tasks {
+                done.push(t.await.expect("the task ran").expect("registered"));
+            }
+            done
+        };
+        let person = |r: &xinfang_store::Registered| {
+            let subject = r.subject.as_ref().expect("a new matter");
+            assert_eq!(subject.petitioners.len(), 1);
+            subject.petitioners[0]
+        };
+        // A new caller many times among callers of their own, then a new work order many times
+        // (separately: batches that meet over a work order wait for each other anyway).
+        let mut total = 0;
+        for round in 0..6 {
+            let phone = format!("139{round:04}4444");
+            let mut crowd: Vec<(NewPetitioner, Option<String>)> =
+                (0..12).map(|_| (caller("李四", &phone), None)).collect();
+            crowd.extend((0..8).map(|i| (caller("旅客", &format!("136{round:02}00{i:04}")), None)));
+            let done = send(crowd).await;
+            let li_si: Vec<_> = done[..12].iter().map(person).collect();
+            assert!(
+                li_si.iter().all(|p| *p == li_si[0]),
+                "round {round}: 李四 is one record: {li_si:?}"
+            );
+            let others: std::collections::HashSet<_> = done[12..].iter().map(person).collect();
+            assert_eq!(others.len(), 8);
+
+            let order = format!("GD-BOTH-{round}");
+            let done = send(
+                (0..8)
+                    .map(|_| (caller("王五", "13700001111"), Some(order.clone())))
+                    .collect(),
+            )
+            .await;
+            assert_eq!(
+                done.iter().filter(|r| !r.replayed).count(),
+                1,
+                "round {round}: the work order is registered once, and replayed seven times"
+            );
+            assert!(done.iter().all(|r| r.id == done[0].id));
+            total += 12 + 8 + 1;
+        }
+        let page = b
+            .store
+            .list_matters(
+                &o.supervisor,
+                &MatterFilter {
+                    page: 1,
+                    per_page: 200,
+                    ..MatterFilter::default()
+                },
+            )
+            .await
+            .expect("list");
+        assert_eq!(page.total, total);
+        let report = b.store.verify_audit().await.expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+    }
+}

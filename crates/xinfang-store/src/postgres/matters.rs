@@ -62,7 +62,13 @@ pub(super) async fn register(
         return super::batch::register(s, org, actor, n, search_tokens).await;
     }
     let mut w = Writer::begin(s).await?;
-    let done = register_in(s, &mut w, org, actor, n, &search_tokens).await;
+    let done = async {
+        // The person's and work order's locks before the chain's (see `registrations`).
+        w.lock_keys(super::registrations::serialising_keys(s, org, &n))
+            .await?;
+        register_in(s, &mut w, org, actor, n, &search_tokens).await
+    }
+    .await;
     w.finish(done).await
 }
 

@@ -403,6 +403,27 @@ pub(crate) async fn audit_setting(
     .await
 }
 
+/// Each of `orgs`' `config_revision` as committed now (not locked: a caller that must know
+/// it is still current reads it again under the chain lock, [`Writer::lock`]).
+pub(crate) async fn config_revisions(
+    conn: &mut PgConnection,
+    orgs: &[OrganisationId],
+) -> Result<Vec<(OrganisationId, i64)>> {
+    let ids: Vec<Uuid> = orgs.iter().map(OrganisationId::as_uuid).collect();
+    let rows = sqlx::query("select id, config_revision from organisations where id = any($1)")
+        .bind(&ids)
+        .fetch_all(conn)
+        .await?;
+    let found: Vec<(OrganisationId, i64)> = rows
+        .iter()
+        .map(|r| (OrganisationId::from_uuid(r.get(0)), r.get(1)))
+        .collect();
+    if found.len() != orgs.len() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(found)
+}
+
 /// A write transaction that may append audit events.
 ///
 /// [`Writer::lock`] takes an organisation's chain-head row lock; a writer takes it first thing
@@ -424,6 +445,25 @@ impl Writer {
             heads: Vec::new(),
             revisions: Vec::new(),
         })
+    }
+
+    /// Takes transaction-scoped advisory locks on `keys`, in ascending order, waiting for
+    /// each: how registrations naming the same person or work order are serialised without
+    /// the chain lock ([`registrations`]). Every transaction takes them before any chain
+    /// lock, so that no two transactions wait for each other in a circle.
+    pub(crate) async fn lock_keys(&mut self, mut keys: Vec<i64>) -> Result<()> {
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(self.heads.is_empty(), "advisory locks come before any chain lock");
+        // The function runs for each element in the array's (ascending) order.
+        sqlx::query("select count(pg_advisory_xact_lock(k)) from unnest($1::bigint[]) as k")
+            .bind(&keys)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// [`lock`](Self::lock), unless this transaction already holds `org`'s lock: then the

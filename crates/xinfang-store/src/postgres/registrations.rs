@@ -1,24 +1,37 @@
 //! A batch of registrations written with a handful of multi-row statements.
 //!
-//! The group-committing batcher ([`super::batch`]) holds the organisations' chain locks for the
-//! whole batch, so it can write every registration of the batch at once instead of one after
-//! another: `register_in` costs four or five round trips per registration, each waiting for the
-//! one before, and while they run no other registration of the organisation can commit. Here a
-//! batch of any size costs
+//! `register_in` costs four or five round trips per registration, each waiting for the one
+//! before; here a batch of any size ([`super::batch`]) costs
 //!
-//! 1. one look-up of the work orders it replays (only when some registration carries an
+//! 1. the locks that serialise registrations naming the same person or work order
+//!    ([`serialising_keys`]),
+//! 2. one look-up of the work orders it replays (only when some registration carries an
 //!    external id),
-//! 2. one look-up of every petitioner it names, by the macs of their numbers,
-//! 3. one statement for the new and completed petitioners and the new matters,
-//! 4. one statement for the search rows, the petitioner links, the `register` events (hashed
-//!    here, in order, onto each organisation's chain) and the moved chain heads —
+//! 3. one look-up of every petitioner it names, by the macs of their numbers,
+//! 4. one statement for the new and completed petitioners and the new matters,
+//! 5. one statement for the search rows and the petitioner links,
 //!
-//! plus the locks and the commit. The result is row for row what as many `register_in` calls
-//! would have written: the same lifecycle function makes each matter
-//! ([`crate::bulk::registration`], which the bulk loader shares), and the petitioner look-up
-//! follows `upsert_petitioner`'s rule, registration by registration, including petitioners
-//! that an earlier registration of the same batch created or completed. A work order that
-//! arrives twice in one batch is one matter: the second is answered as a replay of the first.
+//! all without the organisation's chain lock ([`prepare`]), and then, under it, one statement
+//! for the `register` events (hashed here, in order, onto each organisation's chain) and the
+//! moved chain heads ([`Prepared::append`]), and the commit. So the chain lock, which every
+//! node's writes to the organisation queue for, is held for two round trips and the commit,
+//! not for the whole batch, and several batches (of this node and of others) write their
+//! matters at the same time.
+//!
+//! What the chain lock used to make certain is certain still: the look-ups of a person or a
+//! work order cannot be overtaken, because every registration first takes transaction-scoped
+//! advisory locks on the keys of its petitioners' numbers and its work order, in ascending
+//! order (so two batches never wait for each other in a circle), before any chain lock; the
+//! calendar and rules a batch computed its deadlines with are still the organisation's when it
+//! commits, because their revision is read again under the chain lock (which every change of
+//! them takes) and a batch that finds it moved is written again.
+//!
+//! The result is row for row what as many `register_in` calls would have written: the same
+//! lifecycle function makes each matter ([`crate::bulk::registration`], which the bulk loader
+//! shares), and the petitioner look-up follows `upsert_petitioner`'s rule, registration by
+//! registration, including petitioners that an earlier registration of the same batch created
+//! or completed. A work order that arrives twice in one batch is one matter: the second is
+//! answered as a replay of the first.
 //!
 //! Anything that goes wrong (a tracking code that collides, a value PostgreSQL refuses) fails
 //! the statement and with it the attempt; the batcher then writes the batch again one
@@ -68,24 +81,30 @@ struct NewRow<'a> {
     search_tokens: &'a str,
 }
 
-/// Registers every registration of the batch in `w`'s transaction, answers in the batch's
-/// order. The caller holds (or this takes) each organisation's chain lock.
-pub(super) async fn register_all(
+/// A batch written up to its events ([`prepare`]); what remains is done under the chain
+/// locks ([`Prepared::append`]).
+pub(super) struct Prepared<'a> {
+    outcomes: Vec<Outcome>,
+    rows: Vec<NewRow<'a>>,
+    /// The config revision each organisation's deadlines were computed under.
+    revisions: Vec<(OrganisationId, i64)>,
+}
+
+/// Writes everything of the batch but its events in `w`'s transaction, which must not hold a
+/// chain lock yet (see the module docs on the order of locks).
+pub(super) async fn prepare<'a>(
     s: &PgStore,
     w: &mut Writer,
-    batch: &[Pending<'_>],
-) -> Result<Vec<Registered>> {
-    let now = s.now();
-    let mut configs: Vec<(OrganisationId, OrgConfig)> = Vec::new();
-    for p in batch {
-        if !configs.iter().any(|(o, _)| *o == p.org) {
-            let revision = w.lock_once(p.org).await?;
-            let config = s.config(w.conn(), p.org, revision).await?;
-            configs.push((p.org, config));
-        }
+    batch: &'a [Pending<'a>],
+) -> Result<Prepared<'a>> {
+    if batch.is_empty() {
+        return Ok(Prepared {
+            outcomes: Vec::new(),
+            rows: Vec::new(),
+            revisions: Vec::new(),
+        });
     }
-
-    let known = replayed_orders(w, batch).await?;
+    let now = s.now();
     // Every petitioner encrypted, with the macs of their numbers, in the batch's order.
     let mut offered: Vec<Vec<BulkPetitioner>> = batch
         .iter()
@@ -97,6 +116,29 @@ pub(super) async fn register_all(
                 .collect()
         })
         .collect();
+    let mut keys = Vec::new();
+    for (p, people) in batch.iter().zip(&offered) {
+        keys.extend(order_key(p.org, p.matter));
+        for person in people {
+            keys.extend(person_keys(
+                p.org,
+                person.phone_mac.as_deref(),
+                person.id_mac.as_deref(),
+            ));
+        }
+    }
+    w.lock_keys(keys).await?;
+
+    let mut orgs: Vec<OrganisationId> = batch.iter().map(|p| p.org).collect();
+    orgs.sort();
+    orgs.dedup();
+    let mut configs: Vec<(OrganisationId, OrgConfig)> = Vec::with_capacity(orgs.len());
+    for (org, revision) in super::config_revisions(w.conn(), &orgs).await? {
+        let config = s.config(w.conn(), org, revision).await?;
+        configs.push((org, config));
+    }
+
+    let known = replayed_orders(w, batch).await?;
     let mut book = Petitioners::read(w, batch, &offered).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rows: Vec<NewRow> = Vec::with_capacity(batch.len());
@@ -144,25 +186,99 @@ pub(super) async fn register_all(
     }
 
     write_petitioners_and_matters(w, &book, &rows, now).await?;
-    write_the_rest(s, w, &rows).await?;
+    write_search_and_links(w, &rows).await?;
+    Ok(Prepared {
+        outcomes,
+        rows,
+        revisions: configs.iter().map(|(o, c)| (*o, c.revision)).collect(),
+    })
+}
 
-    let registered = |r: &NewRow, replayed: bool| Registered {
-        id: r.matter.id,
-        tracking_code: r.matter.tracking_code.clone(),
-        secret: (!replayed).then(|| r.secret.clone()),
-        state: State::Registered,
-        replayed,
-        subject: (!replayed).then(|| IntakeSubject::of(r.matter.id, r.matter.clone())),
-        revisions: if replayed { None } else { w.intake_revisions(r.org) },
+impl Prepared<'_> {
+    /// The organisations whose chains [`append`](Self::append) needs locked.
+    pub(super) fn organisations(&self) -> impl Iterator<Item = OrganisationId> + '_ {
+        self.revisions.iter().map(|(o, _)| *o)
+    }
+
+    /// Appends the batch's events in `w`'s transaction, which now holds each organisation's
+    /// chain lock, and answers in the batch's order. A configuration changed since
+    /// [`prepare`] fails the attempt (the batch is written again).
+    pub(super) async fn append(self, s: &PgStore, w: &mut Writer) -> Result<Vec<Registered>> {
+        for (org, revision) in &self.revisions {
+            if w.lock_once(*org).await? != *revision {
+                return Err(StoreError::Conflict {
+                    constraint: "organisations_config_revision",
+                    field: None,
+                });
+            }
+        }
+        write_events(s, w, &self.rows).await?;
+        let registered = |r: &NewRow, replayed: bool| Registered {
+            id: r.matter.id,
+            tracking_code: r.matter.tracking_code.clone(),
+            secret: (!replayed).then(|| r.secret.clone()),
+            state: State::Registered,
+            replayed,
+            subject: (!replayed).then(|| IntakeSubject::of(r.matter.id, r.matter.clone())),
+            revisions: if replayed { None } else { w.intake_revisions(r.org) },
+        };
+        Ok(self
+            .outcomes
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Replay(r) => r,
+                Outcome::New(i) => registered(&self.rows[i], false),
+                Outcome::Again(i) => registered(&self.rows[i], true),
+            })
+            .collect())
+    }
+}
+
+/// The advisory-lock keys of a registration (see the module docs): its work order's and each
+/// of its petitioners' numbers'. For the paths that register one at a time.
+pub(super) fn serialising_keys(s: &PgStore, org: OrganisationId, m: &NewMatter) -> Vec<i64> {
+    let mut keys: Vec<i64> = order_key(org, m).into_iter().collect();
+    for p in &m.petitioners {
+        let (phone, id) = bulk::petitioner_macs(&s.vault, p);
+        keys.extend(person_keys(org, phone.as_deref(), id.as_deref()));
+    }
+    keys
+}
+
+/// The key of a registration's work order (organisation, channel, external id), if it has one.
+fn order_key(org: OrganisationId, m: &NewMatter) -> Option<i64> {
+    m.external_id
+        .as_deref()
+        .map(|e| lock_key(b'o', org, &[m.channel.code().as_bytes(), e.as_bytes()]))
+}
+
+/// The keys of a petitioner's numbers (the macs they are found by).
+fn person_keys(
+    org: OrganisationId,
+    phone_mac: Option<&[u8]>,
+    id_mac: Option<&[u8]>,
+) -> impl Iterator<Item = i64> {
+    let phone = phone_mac.map(|m| lock_key(b'p', org, &[m]));
+    let id = id_mac.map(|m| lock_key(b'i', org, &[m]));
+    phone.into_iter().chain(id)
+}
+
+/// A 64-bit advisory-lock key: FNV-1a over a kind, the organisation and the parts. Stable
+/// across builds and nodes (every node must derive the same key); two things sharing a key by
+/// chance only wait for each other.
+fn lock_key(kind: u8, org: OrganisationId, parts: &[&[u8]]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     };
-    Ok(outcomes
-        .into_iter()
-        .map(|o| match o {
-            Outcome::Replay(r) => r,
-            Outcome::New(i) => registered(&rows[i], false),
-            Outcome::Again(i) => registered(&rows[i], true),
-        })
-        .collect())
+    eat(kind);
+    org.as_uuid().as_bytes().iter().for_each(|b| eat(*b));
+    for part in parts {
+        part.iter().for_each(|b| eat(*b));
+        eat(0xff);
+    }
+    h as i64
 }
 
 /// The batch's work orders that are registered already: (organisation, channel, external id)
@@ -674,16 +790,14 @@ impl Appended {
     }
 }
 
-/// Statement 4: the search rows, the petitioner links, the events sealed onto each
-/// organisation's chain in the batch's order, and the heads moved ([`Appended`]).
-async fn write_the_rest(s: &PgStore, w: &mut Writer, rows: &[NewRow<'_>]) -> Result<()> {
+/// Statement 5: the search rows and the petitioner links.
+async fn write_search_and_links(w: &mut Writer, rows: &[NewRow<'_>]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let orgs: Vec<Uuid> = rows.iter().map(|r| r.org.as_uuid()).collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.matter.id.as_uuid()).collect();
     let tokens: Vec<&str> = rows.iter().map(|r| r.search_tokens).collect();
-
     let (mut link_org, mut link_matter, mut link_person, mut link_pos) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in rows {
@@ -694,35 +808,42 @@ async fn write_the_rest(s: &PgStore, w: &mut Writer, rows: &[NewRow<'_>]) -> Res
             link_pos.push(pos as i32);
         }
     }
+    sqlx::query(
+        "with search as (
+             insert into matter_search (organisation_id, matter_id, search)
+             select t.org, t.id, to_tsvector('simple', t.tokens)
+             from unnest($1::uuid[], $2::uuid[], $3::text[]) as t (org, id, tokens)
+         )
+         insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position)
+         select * from unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::int[])
+         on conflict do nothing",
+    )
+    .bind(&orgs)
+    .bind(&ids)
+    .bind(&tokens)
+    .bind(&link_org)
+    .bind(&link_matter)
+    .bind(&link_person)
+    .bind(&link_pos)
+    .execute(w.conn())
+    .await?;
+    Ok(())
+}
+
+/// Under the chain locks: the `register` events sealed onto each organisation's chain in the
+/// batch's order, and the heads moved ([`Appended`]).
+async fn write_events(s: &PgStore, w: &mut Writer, rows: &[NewRow<'_>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let mut events = Appended::default();
     for r in rows {
         events.push(s, w, r.org, r.matter.id, &r.event)?;
     }
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "with {EVENTS_AND_HEADS},
-         search as (
-             insert into matter_search (organisation_id, matter_id, search)
-             select t.org, t.id, to_tsvector('simple', t.tokens)
-             from unnest($21::uuid[], $22::uuid[], $23::text[]) as t (org, id, tokens)
-         ),
-         links as (
-             insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position)
-             select * from unnest($24::uuid[], $25::uuid[], $26::uuid[], $27::int[])
-             on conflict do nothing
-         )
-         select count(*) from moved"
-        )
-    });
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("with {EVENTS_AND_HEADS} select count(*) from moved"));
     let moved: i64 = events
         .bind(sqlx::query(AssertSqlSafe(SQL.as_str())))
-        .bind(&orgs)
-        .bind(&ids)
-        .bind(&tokens)
-        .bind(&link_org)
-        .bind(&link_matter)
-        .bind(&link_person)
-        .bind(&link_pos)
         .fetch_one(w.conn())
         .await?
         .get(0);
