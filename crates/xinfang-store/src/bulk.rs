@@ -12,6 +12,12 @@
 //! exactly what as many ordinary registrations and transitions would have left behind, and
 //! `xinfang audit verify` passes on it.
 //!
+//! Each matter also gets what intake would record for it (`Store::record_intake`): its
+//! MinHash signature, from which every node's duplicate index is derived, and its triage by
+//! the organisation's lexicon — so a loaded million behaves like a million registered ones
+//! (the node's index holds them all, the intake backfill has nothing left to do). Links
+//! between the loaded matters are not computed.
+//!
 //! Differences from the one-at-a-time path, all invisible to a reader: a petitioner with a
 //! phone or ID number gets an id derived from the number's mac, so the builders (which cannot
 //! look each other's petitioners up) agree on one record per person, and the loader writes it
@@ -20,6 +26,7 @@
 //! not looked up (registrations after the load do find the loaded ones).
 
 use crate::audit::{self, HashedFields};
+use crate::intake::{TriageColumns, triage_columns};
 use crate::model::{ActorKind, NewMatter, NewPetitioner};
 use crate::vault::Vault;
 use crate::{Result, StoreError};
@@ -33,6 +40,8 @@ use xinfang_core::ids::{
 use xinfang_core::lifecycle::{self, Command, Context, Registration, Transition};
 use xinfang_core::matter::{Matter, State};
 use xinfang_core::org::Actor;
+use xinfang_nlp::dedup::{self, SIGNATURE_VERSION};
+use xinfang_nlp::triage::Triage;
 
 /// What every matter of a load shares: the organisation, its keys and rules, and the time the
 /// load counts as "now" (the `recorded_at` of its events and the base of deadline statuses).
@@ -44,23 +53,35 @@ pub struct BulkContext {
     pub rules: RuleSet,
     pub calendar: Calendar,
     pub now: DateTime<Utc>,
+    /// The organisation's triage lexicon, compiled, and its revision (0: the built-in one).
+    pub triage: std::sync::Arc<Triage>,
+    pub lexicon_revision: i64,
 }
 
 impl BulkContext {
-    /// The context of a load into `org`: its default rule set and calendar as the store has
-    /// them.
+    /// The context of a load into `org`: its default rule set, calendar and triage lexicon as
+    /// the store has them.
     pub async fn of(
         store: &dyn crate::Store,
         vault: Vault,
         org: OrganisationId,
         now: DateTime<Utc>,
     ) -> Result<Self> {
+        let (triage, lexicon_revision) = match store.lexicon(org).await? {
+            Some(stored) => (
+                Triage::new(stored.lexicon).map_err(|e| StoreError::Corrupt(format!("lexicon: {e}")))?,
+                stored.revision,
+            ),
+            None => (Triage::builtin().clone(), 0),
+        };
         Ok(BulkContext {
             vault,
             organisation_id: org,
             rules: store.default_rule_set(org).await?,
             calendar: store.calendar(org).await?,
             now,
+            triage: std::sync::Arc::new(triage),
+            lexicon_revision,
         })
     }
 }
@@ -130,6 +151,35 @@ pub struct BulkMatter {
     pub(crate) petitioners: Vec<BulkPetitioner>,
     pub(crate) events: Vec<BulkEvent>,
     pub(crate) updated_at: DateTime<Utc>,
+    /// What intake would record for it.
+    pub(crate) intake: BulkIntake,
+}
+
+/// A loaded matter's signature and triage, as intake computes them.
+#[derive(Debug, Clone)]
+pub(crate) struct BulkIntake {
+    /// `Signature::to_bytes` of [`SIGNATURE_VERSION`].
+    pub signature: Vec<u8>,
+    pub triage: TriageColumns,
+    pub lexicon_revision: i64,
+}
+
+impl BulkIntake {
+    /// Intake's reading of a matter's title and content (the text it reads, see the server's
+    /// `intake`).
+    fn of(cx: &BulkContext, m: &Matter) -> Result<Self> {
+        let text = format!("{}\n{}", m.title, m.content);
+        Ok(BulkIntake {
+            signature: dedup::signature(&text).to_bytes(),
+            triage: triage_columns(&cx.triage.assess(&text))?,
+            lexicon_revision: cx.lexicon_revision,
+        })
+    }
+
+    /// The signature's version, as stored.
+    pub fn version(&self) -> u16 {
+        SIGNATURE_VERSION
+    }
 }
 
 impl BulkMatter {
@@ -380,7 +430,9 @@ impl<'a> MatterBuilder<'a> {
     pub fn finish(self) -> Result<BulkMatter> {
         let deadline = DeadlineRow::of(&self.matter, &self.cx.rules, &self.cx.calendar, self.cx.now);
         let body = serde_json::to_string(&self.matter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let intake = BulkIntake::of(self.cx, &self.matter)?;
         Ok(BulkMatter {
+            intake,
             matter: self.matter,
             secret_mac: self.secret_mac,
             search_tokens: self.search_tokens,

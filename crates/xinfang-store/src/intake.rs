@@ -38,6 +38,7 @@ struct EvidenceDoc {
 }
 
 /// The `matter_triage` columns of an assessment.
+#[derive(Debug, Clone)]
 pub(crate) struct TriageColumns {
     pub petition_type: Option<&'static str>,
     pub type_confidence: Option<f32>,

@@ -1,6 +1,7 @@
 //! Bulk loading: matters built in memory and written in batches read back exactly like the
-//! ones registered and moved one at a time, continue the same audit chain, and share their
-//! petitioners with later ordinary registrations. Run against every backend.
+//! ones registered and moved one at a time, continue the same audit chain, share their
+//! petitioners with later ordinary registrations, and come with intake's signature and
+//! triage. Run against every backend.
 
 mod suite;
 
@@ -156,5 +157,38 @@ async fn bulk_loaded_matters_read_like_registered_ones_and_continue_the_chain() 
             .await
             .expect("his matters");
         assert_eq!(his.len(), 3, "the bulk matter, its twin and the later one");
+
+        // Intake's record came with the load: the triage reads back as intake would have made
+        // it, a node's duplicate index finds the loaded matter by its text, and the backfill
+        // has nothing left to do for the loaded matters.
+        let text = "小区噪音扰民\n夜间货运航班起降噪音很大，影响休息。";
+        let triage = s
+            .triage(&o.supervisor, bulk_d)
+            .await
+            .expect("triage")
+            .expect("recorded by the load");
+        assert_eq!(triage.assessment, xinfang_nlp::triage::assess(text));
+        assert_eq!(triage.lexicon_revision, 0);
+        let index = xinfang_store::CandidateIndex::new();
+        let signature = xinfang_nlp::dedup::signature(text);
+        let probe = xinfang_store::Probe {
+            signature: &signature,
+            petitioners: &[],
+            exclude: after.id,
+        };
+        let found = index
+            .candidates(s, o.id, &probe, 0.4, 10)
+            .await
+            .expect("candidates");
+        assert_eq!(found.iter().map(|c| c.matter_id).collect::<Vec<_>>(), [bulk_d]);
+        let left = s
+            .matters_without_intake(o.id, t0(), 100)
+            .await
+            .expect("work list");
+        assert!(
+            !left.contains(&bulk_a) && !left.contains(&bulk_d),
+            "{}: {left:?}",
+            b.name
+        );
     }
 }

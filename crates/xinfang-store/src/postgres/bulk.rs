@@ -263,6 +263,44 @@ async fn load_batch(
     )
     .await?;
 
+    // What intake would record: each signature (its log position from the sequence, in load
+    // order) and triage.
+    let mut c = CopyText::new();
+    for bm in batch {
+        c.text(&org_text)
+            .display(bm.matter.id)
+            .display(bm.intake.version())
+            .bytes(Some(&bm.intake.signature))
+            .time(now)
+            .end_row();
+    }
+    c.send(
+        w.conn(),
+        "copy matter_signatures (organisation_id, matter_id, version, signature, created_at) from stdin",
+    )
+    .await?;
+    let mut c = CopyText::new();
+    for bm in batch {
+        let t = &bm.intake.triage;
+        c.text(&org_text)
+            .display(bm.matter.id)
+            .opt_text(t.petition_type)
+            .opt_display(t.type_confidence)
+            .text(t.urgency)
+            .display(t.emotional_intensity)
+            .text(&t.alerts.to_string())
+            .text(&t.evidence.to_string())
+            .display(bm.intake.lexicon_revision)
+            .time(now)
+            .end_row();
+    }
+    c.send(
+        w.conn(),
+        "copy matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
+             emotional_intensity, alerts, evidence, lexicon_revision, assessed_at) from stdin",
+    )
+    .await?;
+
     let mut chain = Chain {
         seq: head_seq,
         hash: head_hash,
@@ -330,6 +368,8 @@ impl BulkLoad for PgBulk {
             "matter_petitioners",
             "petitioners",
             "events",
+            "matter_signatures",
+            "matter_triage",
         ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("vacuum (analyze) {table}")))
                 .execute(&self.store.pool)

@@ -234,6 +234,55 @@ async fn load_batch(
     )
     .await?;
 
+    // What intake would record: each signature, at the next positions of the log (this
+    // writer holds the database, so positions commit in order), and triage.
+    let first_position: i64 = sqlx::query("select coalesce(max(seq), 0) + 1 from matter_signatures")
+        .fetch_one(w.conn())
+        .await?
+        .get(0);
+    let now = ts(s.now());
+    let numbered: Vec<(i64, &BulkMatter)> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, bm)| (first_position + i as i64, bm))
+        .collect();
+    insert_rows(
+        w.conn(),
+        "insert into matter_signatures (organisation_id, matter_id, version, signature, created_at, seq) ",
+        6,
+        &numbered,
+        |b, (position, bm)| {
+            b.push_bind(org_text.as_str())
+                .push_bind(bm.matter.id.to_string())
+                .push_bind(i64::from(bm.intake.version()))
+                .push_bind(bm.intake.signature.as_slice())
+                .push_bind(now.clone())
+                .push_bind(*position);
+        },
+    )
+    .await?;
+    insert_rows(
+        w.conn(),
+        "insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
+             emotional_intensity, alerts, evidence, lexicon_revision, assessed_at) ",
+        10,
+        batch,
+        |b, bm| {
+            let t = &bm.intake.triage;
+            b.push_bind(org_text.as_str())
+                .push_bind(bm.matter.id.to_string())
+                .push_bind(t.petition_type)
+                .push_bind(t.type_confidence)
+                .push_bind(t.urgency)
+                .push_bind(t.emotional_intensity)
+                .push_bind(t.alerts.to_string())
+                .push_bind(t.evidence.to_string())
+                .push_bind(bm.intake.lexicon_revision)
+                .push_bind(now.clone());
+        },
+    )
+    .await?;
+
     let sealed: Vec<_> = batch
         .iter()
         .flat_map(|bm| bm.events.iter().map(move |e| (bm.matter.id, e)))
