@@ -349,45 +349,21 @@ async fn write_with_savepoints(s: &PgStore, registrations: Vec<Registration>, al
     let mut pended: Vec<Pended> = Vec::with_capacity(registrations.len() + alerts.len());
     let mut broken: Option<StoreError> = None;
     for job in registrations {
-        if missing.contains(&job.org) {
-            let _ = job.reply.send(Err(StoreError::NotFound));
-            continue;
-        }
-        if let Some(e) = &broken {
-            let _ = job.reply.send(Err(again(e)));
-            continue;
-        }
-        let done = in_savepoint(&mut w, async |w: &mut Writer| {
+        let work = async |w: &mut Writer| {
             register_in(s, w, job.org, &job.actor, job.matter, &job.search_tokens).await
-        })
-        .await;
-        match done {
-            Ok(result) => pended.push(Pended::Registration(job.reply, result)),
-            Err(e) => {
-                let _ = job.reply.send(Err(again(&e)));
-                broken = Some(e);
-            }
+        };
+        if let Some((reply, result)) =
+            one_by_one(&mut w, &missing, &mut broken, job.org, job.reply, work).await
+        {
+            pended.push(Pended::Registration(reply, result));
         }
     }
     for job in alerts {
-        if missing.contains(&job.org) {
-            let _ = job.reply.send(Err(StoreError::NotFound));
-            continue;
-        }
-        if let Some(e) = &broken {
-            let _ = job.reply.send(Err(again(e)));
-            continue;
-        }
-        let done = in_savepoint(&mut w, async |w: &mut Writer| {
-            raise_in(s, w, job.org, job.matter, &job.alerts).await
-        })
-        .await;
-        match done {
-            Ok(result) => pended.push(Pended::Alert(job.reply, result)),
-            Err(e) => {
-                let _ = job.reply.send(Err(again(&e)));
-                broken = Some(e);
-            }
+        let work = async |w: &mut Writer| raise_in(s, w, job.org, job.matter, &job.alerts).await;
+        if let Some((reply, result)) =
+            one_by_one(&mut w, &missing, &mut broken, job.org, job.reply, work).await
+        {
+            pended.push(Pended::Alert(reply, result));
         }
     }
     // A savepoint that could not be released or rolled back leaves the transaction unusable:
@@ -401,6 +377,36 @@ async fn write_with_savepoints(s: &PgStore, registrations: Vec<Registration>, al
     };
     for p in pended {
         p.send(committed.as_ref().map(|_| ()));
+    }
+}
+
+/// One job of a batch written job by job: answered at once when its organisation does not
+/// exist or the transaction is already unusable (`broken`), else run in a savepoint of its
+/// own and handed back with its result, to be answered after the commit. A savepoint that
+/// fails breaks the transaction for every job after it.
+async fn one_by_one<T>(
+    w: &mut Writer,
+    missing: &[OrganisationId],
+    broken: &mut Option<StoreError>,
+    org: OrganisationId,
+    reply: oneshot::Sender<Result<T>>,
+    work: impl AsyncFnOnce(&mut Writer) -> Result<T>,
+) -> Option<(oneshot::Sender<Result<T>>, Result<T>)> {
+    if missing.contains(&org) {
+        let _ = reply.send(Err(StoreError::NotFound));
+        return None;
+    }
+    if let Some(e) = broken {
+        let _ = reply.send(Err(again(e)));
+        return None;
+    }
+    match in_savepoint(w, work).await {
+        Ok(result) => Some((reply, result)),
+        Err(e) => {
+            let _ = reply.send(Err(again(&e)));
+            *broken = Some(e);
+            None
+        }
     }
 }
 
