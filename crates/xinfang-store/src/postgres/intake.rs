@@ -11,7 +11,7 @@
 
 use super::matters::push_scope;
 use super::{NewEvent, PgStore, Writer, audit_setting, micros};
-use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links, triage_columns};
+use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links};
 use crate::model::*;
 use crate::settings::Setting;
 use crate::{Result, StoreError};
@@ -47,82 +47,6 @@ pub(super) async fn subject(s: &PgStore, org: OrganisationId, id: PetitionId) ->
     let m: Matter =
         serde_json::from_value(body).map_err(|e| StoreError::Corrupt(format!("matter body: {e}")))?;
     Ok(IntakeSubject::of(id, m))
-}
-
-/// Stores one matter's intake record (the group writer, [`super::intake_records`], writes many
-/// records with one statement and this one when that fails).
-pub(super) async fn record_one(
-    s: &PgStore,
-    org: OrganisationId,
-    id: PetitionId,
-    r: &IntakeRecord,
-) -> Result<()> {
-    let now = micros(s.now());
-    let t = triage_columns(&r.triage)?;
-    let version =
-        i16::try_from(r.signature_version).map_err(|_| StoreError::Corrupt("signature version".into()))?;
-    let linked: Vec<Uuid> = r.links.iter().map(|l| l.linked_matter_id.as_uuid()).collect();
-    let kinds: Vec<&str> = r.links.iter().map(|l| l.kind.code()).collect();
-    let sims: Vec<f32> = r.links.iter().map(|l| l.similarity).collect();
-    // One statement, so one implicit transaction and one round trip (this runs for every
-    // registration). Its parts touch disjoint rows, as statements sharing one snapshot must:
-    // - `synchronous_commit` off for this transaction: derived data that the backfill
-    //   recomputes for a matter without a signature need not wait for its own WAL flush (the
-    //   registration it follows was flushed before it was acknowledged);
-    // - a changed signature takes a new log position so that every node reads it again; an
-    //   unchanged one (a re-run) keeps its position and costs no node anything. The position
-    //   is taken and committed within this statement, so it is invisible to readers of the log
-    //   for milliseconds (`CandidateIndex` asks again for positions it skipped);
-    // - the links of an earlier run that this one did not find again go, the others are
-    //   replaced.
-    sqlx::query(
-        "with sync as (select set_config('synchronous_commit', 'off', true)),
-         failures as (delete from intake_failures where organisation_id = $1 and matter_id = $2),
-         signature as (
-             insert into matter_signatures (organisation_id, matter_id, version, signature, created_at)
-             values ($1, $2, $3, $4, $5)
-             on conflict (organisation_id, matter_id) do update set
-                 version = excluded.version, signature = excluded.signature, created_at = excluded.created_at,
-                 seq = nextval('matter_signatures_seq')
-             where (matter_signatures.version, matter_signatures.signature)
-                 is distinct from (excluded.version, excluded.signature)),
-         triage as (
-             insert into matter_triage (organisation_id, matter_id, petition_type, type_confidence, urgency,
-                 emotional_intensity, alerts, evidence, lexicon_revision, assessed_at)
-             values ($1, $2, $6, $7, $8, $9, $10, $11, $12, $5)
-             on conflict (organisation_id, matter_id) do update set
-                 petition_type = excluded.petition_type, type_confidence = excluded.type_confidence,
-                 urgency = excluded.urgency, emotional_intensity = excluded.emotional_intensity,
-                 alerts = excluded.alerts, evidence = excluded.evidence,
-                 lexicon_revision = excluded.lexicon_revision, assessed_at = excluded.assessed_at),
-         gone as (
-             delete from matter_links where organisation_id = $1 and matter_id = $2
-                 and linked_matter_id <> all($13::uuid[])),
-         links as (
-             insert into matter_links (organisation_id, matter_id, linked_matter_id, kind, similarity, created_at)
-             select $1, $2, l, k, s, $5 from unnest($13::uuid[], $14::text[], $15::real[]) as t (l, k, s)
-             on conflict (organisation_id, matter_id, linked_matter_id) do update set
-                 kind = excluded.kind, similarity = excluded.similarity, created_at = excluded.created_at)
-         select 1 from sync",
-    )
-    .bind(org.as_uuid())
-    .bind(id.as_uuid())
-    .bind(version)
-    .bind(&r.signature)
-    .bind(now)
-    .bind(t.petition_type)
-    .bind(t.type_confidence)
-    .bind(t.urgency)
-    .bind(t.emotional_intensity)
-    .bind(&t.alerts)
-    .bind(&t.evidence)
-    .bind(r.lexicon_revision)
-    .bind(&linked)
-    .bind(&kinds)
-    .bind(&sims)
-    .execute(&s.pool)
-    .await?;
-    Ok(())
 }
 
 pub(super) async fn signatures_since(

@@ -1,7 +1,7 @@
 //! Group writing of intake records on PostgreSQL.
 //!
 //! Every registration is followed by its intake record (signature, triage, links to earlier
-//! matters: [`super::intake::record_one`]), one statement and one transaction of its own. Under
+//! matters: [`record_one`]), one statement and one transaction of its own. Under
 //! a crowd of registrations those small transactions cost more in statement start-up, commit
 //! and wake-ups than in the rows they write, so the records are queued, like registrations
 //! ([`super::batch`]), to one task per store that writes every record waiting (up to
@@ -20,7 +20,6 @@
 //! statements would have been.
 
 use super::batch::{MAX_BATCH, again, submit};
-use super::intake::record_one;
 use super::{PgStore, classify, micros};
 use crate::intake::triage_columns;
 use crate::model::IntakeRecord;
@@ -85,7 +84,11 @@ fn split_repeats(batch: Vec<Job>) -> (Vec<Job>, Vec<Job>) {
 /// Writes the jobs with one statement, or one by one when it fails, and answers each.
 async fn write(s: &PgStore, jobs: Vec<Job>) {
     if jobs.len() > 1 {
-        match record_all(s, &jobs).await {
+        let written = match Columns::of(jobs.iter().map(|j| (j.org, j.id, &j.record))) {
+            Ok(c) => record_all(s, c).await,
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(()) => {
                 for job in jobs {
                     let _ = job.reply.send(Ok(()));
@@ -134,12 +137,13 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(jobs: &[Job]) -> Result<Self> {
+    fn of<'r>(
+        records: impl IntoIterator<Item = (OrganisationId, PetitionId, &'r IntakeRecord)>,
+    ) -> Result<Self> {
         let mut c = Columns::default();
-        for j in jobs {
-            let r = &j.record;
+        for (org, id, r) in records {
             let t = triage_columns(&r.triage)?;
-            let (org, id) = (j.org.as_uuid(), j.id.as_uuid());
+            let (org, id) = (org.as_uuid(), id.as_uuid());
             c.orgs.push(org);
             c.ids.push(id);
             c.versions.push(
@@ -166,10 +170,24 @@ impl Columns {
     }
 }
 
-/// Writes the records of distinct matters with one statement: what [`record_one`] does for one
-/// record, for all of them (see its comments on the parts).
-async fn record_all(s: &PgStore, jobs: &[Job]) -> Result<()> {
-    let c = Columns::of(jobs)?;
+/// Stores one matter's intake record: [`record_all`] of one (without the queue, and for the
+/// records the queue writes one at a time).
+async fn record_one(s: &PgStore, org: OrganisationId, id: PetitionId, r: &IntakeRecord) -> Result<()> {
+    record_all(s, Columns::of([(org, id, r)])?).await
+}
+
+/// Writes the records of distinct matters with one statement, so one implicit transaction
+/// and one round trip. Its parts touch disjoint rows, as parts sharing one snapshot must:
+/// - `synchronous_commit` off for this transaction: derived data that the backfill
+///   recomputes for a matter without a signature need not wait for its own WAL flush (the
+///   registration it follows was flushed before it was acknowledged);
+/// - a changed signature takes a new log position so that every node reads it again; an
+///   unchanged one (a re-run) keeps its position and costs no node anything. The position is
+///   taken and committed within this statement, so it is invisible to readers of the log for
+///   milliseconds (`CandidateIndex` asks again for positions it skipped);
+/// - the links of an earlier run that this one did not find again go, the others are
+///   replaced.
+async fn record_all(s: &PgStore, c: Columns) -> Result<()> {
     sqlx::query(
         "with sync as (select set_config('synchronous_commit', 'off', true)),
          rec as (
