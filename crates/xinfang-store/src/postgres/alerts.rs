@@ -35,6 +35,25 @@ pub(super) struct NewAlert<'a> {
     pub alerts: &'a [Alert],
 }
 
+/// Raises one alert in `w`'s transaction, taking its organisation's chain lock (or reading the
+/// head again under the lock it holds): [`raise_all`] of one, for a store without group commit
+/// and for a batch written again job by job.
+pub(super) async fn raise_one(
+    s: &PgStore,
+    w: &mut Writer,
+    org: OrganisationId,
+    matter: PetitionId,
+    alerts: &[Alert],
+) -> Result<Option<ReminderId>> {
+    w.lock(org).await?;
+    let one = NewAlert { org, matter, alerts };
+    raise_all(s, w, &[one])
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or(Err(StoreError::NotFound))
+}
+
 /// Raises every alert of the batch in `w`'s transaction, which holds each organisation's chain
 /// lock; answers in the batch's order. An error fails the statement, and with it the attempt.
 pub(super) async fn raise_all(

@@ -27,8 +27,7 @@
 //! The queues themselves ([`Queues`], [`submit`]) also carry the intake records that follow
 //! registrations ([`super::intake_records`]).
 
-use super::alerts::{NewAlert, raise_all};
-use super::intake::raise_in;
+use super::alerts::{NewAlert, raise_all, raise_one};
 use super::matters::register_in;
 use super::registrations::{Pending, prepare, serialising_keys};
 use super::{PgStore, Writer, classify};
@@ -359,7 +358,7 @@ async fn write_with_savepoints(s: &PgStore, registrations: Vec<Registration>, al
         }
     }
     for job in alerts {
-        let work = async |w: &mut Writer| raise_in(s, w, job.org, job.matter, &job.alerts).await;
+        let work = async |w: &mut Writer| raise_one(s, w, job.org, job.matter, &job.alerts).await;
         if let Some((reply, result)) =
             one_by_one(&mut w, &missing, &mut broken, job.org, job.reply, work).await
         {

@@ -10,8 +10,8 @@
 //! node's.
 
 use super::matters::push_scope;
-use super::{NewEvent, PgStore, Writer, audit_setting, micros};
-use crate::intake::{alert_event_data, assessment, parse_rfc3339, sort_links};
+use super::{PgStore, Writer, audit_setting, micros};
+use crate::intake::{assessment, parse_rfc3339, sort_links};
 use crate::model::*;
 use crate::settings::Setting;
 use crate::{Result, StoreError};
@@ -240,75 +240,8 @@ pub(super) async fn raise_safety_alert(
         return super::batch::raise_alert(s, org, id, alerts).await;
     }
     let mut w = Writer::begin(s).await?;
-    let done = raise_in(s, &mut w, org, id, alerts).await;
+    let done = super::alerts::raise_one(s, &mut w, org, id, alerts).await;
     w.finish(done).await
-}
-
-/// Raises one alert in `w`'s transaction (what [`super::alerts`] does for a batch).
-pub(super) async fn raise_in(
-    s: &PgStore,
-    w: &mut Writer,
-    org: OrganisationId,
-    id: PetitionId,
-    alerts: &[Alert],
-) -> Result<Option<ReminderId>> {
-    w.lock(org).await?;
-    let now = micros(s.now());
-    let st: String = sqlx::query_scalar("select state from matters where organisation_id = $1 and id = $2")
-        .bind(org.as_uuid())
-        .bind(id.as_uuid())
-        .fetch_optional(w.conn())
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let raised: Option<i32> = sqlx::query_scalar(
-        "select 1 from reminders where organisation_id = $1 and matter_id = $2 and kind = $3",
-    )
-    .bind(org.as_uuid())
-    .bind(id.as_uuid())
-    .bind(ReminderKind::SafetyAlert.code())
-    .fetch_optional(w.conn())
-    .await?;
-    if raised.is_some() {
-        return Ok(None);
-    }
-    let office: Option<Uuid> = sqlx::query_scalar(
-        "select id from units where organisation_id = $1 and petition_office order by name, id limit 1",
-    )
-    .bind(org.as_uuid())
-    .fetch_optional(w.conn())
-    .await?;
-    let seq = w
-        .append(
-            &s.vault,
-            NewEvent {
-                organisation_id: org,
-                matter_id: Some(id),
-                kind: EventKind::SafetyAlert.code(),
-                actor: &Actor::System,
-                occurred_at: now,
-                recorded_at: now,
-                reason: None,
-                before_state: Some(&st),
-                after_state: Some(&st),
-                data: alert_event_data(alerts),
-            },
-        )
-        .await?;
-    let rid = ReminderId::new();
-    sqlx::query(
-        "insert into reminders (organisation_id, id, matter_id, kind, unit_id, deadline_kind, due_at, event_seq, created_at)
-         values ($1, $2, $3, $4, $5, null, null, $6, $7)",
-    )
-    .bind(org.as_uuid())
-    .bind(rid.as_uuid())
-    .bind(id.as_uuid())
-    .bind(ReminderKind::SafetyAlert.code())
-    .bind(office)
-    .bind(seq)
-    .bind(now)
-    .execute(w.conn())
-    .await?;
-    Ok(Some(rid))
 }
 
 pub(super) async fn repeat_counts(
