@@ -84,15 +84,17 @@ pub(crate) struct Queues {
 /// A store's queues, shared by its clones.
 pub(crate) type Queue = Arc<Queues>;
 
-/// Sends `job` to the task draining `cell`, started with `run` on the first job. The task's own
-/// store shares everything but the queues, so that dropping the last store closes them and
-/// ends the tasks.
-pub(crate) async fn submit<J, F>(
+/// Sends the job `make(reply)` to the task draining `cell`, started with `run` on the first
+/// job, and waits for its answer (`what` names the job if none comes). The task's own store
+/// shares everything but the queues, so that dropping the last store closes them and ends the
+/// tasks.
+pub(crate) async fn submit<J, F, T>(
     s: &PgStore,
     cell: &OnceLock<mpsc::Sender<J>>,
     run: fn(PgStore, mpsc::Receiver<J>) -> F,
-    job: J,
-) -> Result<()>
+    what: &str,
+    make: impl FnOnce(oneshot::Sender<Result<T>>) -> J,
+) -> Result<T>
 where
     J: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
@@ -104,10 +106,14 @@ where
         tokio::spawn(run(own, rx));
         tx
     });
+    let (reply, answer) = oneshot::channel();
     queue
-        .send(job)
+        .send(make(reply))
         .await
-        .map_err(|_| StoreError::Unavailable("the group-commit queue is closed".into()))
+        .map_err(|_| StoreError::Unavailable("the group-commit queue is closed".into()))?;
+    answer
+        .await
+        .map_err(|_| StoreError::Unavailable(format!("the {what} was abandoned")))?
 }
 
 /// Registers through the store's batcher.
@@ -121,18 +127,16 @@ pub(crate) async fn register(
     let Some(queues) = &s.batcher else {
         return Err(StoreError::Unavailable("group commit is off".into()));
     };
-    let (reply, answer) = oneshot::channel();
-    let job = Job::Register(Box::new(Registration {
-        org,
-        actor: actor.clone(),
-        matter,
-        search_tokens,
-        reply,
-    }));
-    submit(s, &queues.registrations, run, job).await?;
-    answer
-        .await
-        .map_err(|_| StoreError::Unavailable("the registration was abandoned".into()))?
+    submit(s, &queues.registrations, run, "registration", |reply| {
+        Job::Register(Box::new(Registration {
+            org,
+            actor: actor.clone(),
+            matter,
+            search_tokens,
+            reply,
+        }))
+    })
+    .await
 }
 
 /// Raises a safety alert in the store's next registration batch ([`super::alerts`]).
@@ -145,17 +149,15 @@ pub(crate) async fn raise_alert(
     let Some(queues) = &s.batcher else {
         return Err(StoreError::Unavailable("group commit is off".into()));
     };
-    let (reply, answer) = oneshot::channel();
-    let job = Job::Alert(AlertJob {
-        org,
-        matter,
-        alerts: alerts.to_vec(),
-        reply,
-    });
-    submit(s, &queues.registrations, run, job).await?;
-    answer
-        .await
-        .map_err(|_| StoreError::Unavailable("the safety alert was abandoned".into()))?
+    submit(s, &queues.registrations, run, "safety alert", |reply| {
+        Job::Alert(AlertJob {
+            org,
+            matter,
+            alerts: alerts.to_vec(),
+            reply,
+        })
+    })
+    .await
 }
 
 /// Starts the store's [`WRITERS`], which share the queue, and waits for them (they end when
@@ -239,13 +241,7 @@ async fn write_whole(
     let written = async {
         // Everything but the events first, then the chains, in one order for every writer.
         let prepared = prepare(s, &mut w, &batch).await?;
-        let mut orgs: Vec<OrganisationId> = prepared
-            .organisations()
-            .chain(alerts.iter().map(|a| a.org))
-            .collect();
-        orgs.sort();
-        orgs.dedup();
-        for org in orgs {
+        for org in organisations(registrations, alerts) {
             w.lock(org).await?;
         }
         let done = prepared.append(s, &mut w).await?;

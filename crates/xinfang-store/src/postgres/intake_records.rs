@@ -47,17 +47,13 @@ pub(super) async fn record(
     let Some(queues) = &s.batcher else {
         return record_one(s, org, id, &record).await;
     };
-    let (reply, answer) = oneshot::channel();
-    let job = Job {
+    submit(s, &queues.intake, run, "intake record", |reply| Job {
         org,
         id,
         record,
         reply,
-    };
-    submit(s, &queues.intake, run, job).await?;
-    answer
-        .await
-        .map_err(|_| StoreError::Unavailable("the intake record was abandoned".into()))?
+    })
+    .await
 }
 
 async fn run(s: PgStore, mut rx: mpsc::Receiver<Job>) {

@@ -195,11 +195,6 @@ pub(super) async fn prepare<'a>(
 }
 
 impl Prepared<'_> {
-    /// The organisations whose chains [`append`](Self::append) needs locked.
-    pub(super) fn organisations(&self) -> impl Iterator<Item = OrganisationId> + '_ {
-        self.revisions.iter().map(|(o, _)| *o)
-    }
-
     /// Appends the batch's events in `w`'s transaction, which now holds each organisation's
     /// chain lock, and answers in the batch's order. A configuration changed since
     /// [`prepare`] fails the attempt (the batch is written again).
