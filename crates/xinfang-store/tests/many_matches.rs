@@ -255,3 +255,153 @@ async fn pages_of_large_results_are_the_newest_matches() {
         assert_eq!((total, exact), (551, true));
     }
 }
+
+/// A search's newest matches when the newest letters use other words: 1,500 letters about
+/// parking (three in four of them in progress, one in seven about fees too), spread on
+/// PostgreSQL over half a million seqs as a shared database's other organisations
+/// would spread them, then 2,500 letters about the terminal's air conditioning on top. Every
+/// search still pages its newest matches, counts them up to the cap and ranks the newest
+/// thousand, however far below the newest letters they lie.
+#[tokio::test]
+async fn searches_reach_matches_far_below_the_newest_letters() {
+    const PARKING: usize = 1_500;
+    const BURST: usize = 2_500;
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        let clerk = Actor::Staff(o.clerk.clone());
+        let cx = BulkContext::of(s, b.vault(), o.id, t0())
+            .await
+            .expect("rules and calendar");
+        let start = t0() - Duration::days(30);
+        let mut ids: Vec<PetitionId> = Vec::with_capacity(PARKING);
+        let mut burst: Vec<PetitionId> = Vec::with_capacity(BURST);
+        let in_progress = |i: usize| !i.is_multiple_of(4);
+        let fee = |i: usize| i.is_multiple_of(7);
+        let mut loader = s.bulk_loader(o.id).await.expect("loader");
+        let mut batch = Vec::new();
+        for i in 0..PARKING + BURST {
+            let (title, content) = if i < PARKING && fee(i) {
+                (format!("停车场收费过高 第{i}号"), "晚上停车排队很久，希望改进。")
+            } else if i < PARKING {
+                (format!("停车场排队太久 第{i}号"), "晚上停车排队很久，希望改进。")
+            } else {
+                (format!("航站楼空调太冷 第{i}号"), "候机厅温度太低，希望调高。")
+            };
+            let mut m = matter(
+                Channel::Website,
+                PetitionType::Suggestion,
+                &title,
+                content,
+                vec![caller("旅客", &format!("137{:08}", i))],
+            );
+            let at = start + Duration::minutes(i as i64);
+            m.received_at = Some(at);
+            let mut built = MatterBuilder::register(&cx, &clerk, m).expect("bulk register");
+            if i < PARKING && in_progress(i) {
+                let step = |h: i64| at + Duration::seconds(h);
+                built
+                    .apply(&clerk, &Command::Accept { note: None }, step(1))
+                    .expect("accept");
+                built.apply(&clerk, &o.classify(), step(2)).expect("classify");
+                built.apply(&clerk, &assign(&o.unit_b), step(3)).expect("assign");
+                built
+                    .apply(
+                        &Actor::Staff(o.handler_b.clone()),
+                        &Command::StartHandling,
+                        step(4),
+                    )
+                    .expect("start");
+            }
+            if i < PARKING {
+                ids.push(built.matter().id);
+            } else {
+                burst.push(built.matter().id);
+            }
+            batch.push(built.finish().expect("rows"));
+            if i < PARKING && batch.len() == 50 {
+                loader.load(std::mem::take(&mut batch)).await.expect("batch");
+                b.skip_seqs(18_000).await;
+            } else if batch.len() == 500 {
+                loader.load(std::mem::take(&mut batch)).await.expect("batch");
+            }
+        }
+        loader.load(batch).await.expect("last batch");
+        loader.finish().await.expect("finish");
+
+        // The newest first of the parking letters i that `keep` admits, page `page` of 20.
+        let expect = |keep: &dyn Fn(usize) -> bool, page: usize| -> Vec<PetitionId> {
+            (0..PARKING)
+                .rev()
+                .filter(|&i| keep(i))
+                .skip((page - 1) * 20)
+                .take(20)
+                .map(|i| ids[i])
+                .collect()
+        };
+        let count = |keep: &dyn Fn(usize) -> bool| (0..PARKING).filter(|&i| keep(i)).count() as u64;
+        let got = async |f: MatterFilter| {
+            let p = s.list_matters(&o.supervisor, &f).await.expect("list");
+            (
+                p.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+                p.total,
+                p.total_exact,
+            )
+        };
+        let search = |q: &str, states: Vec<State>, order: ListOrder, page: u32| MatterFilter {
+            q: Some(q.to_string()),
+            states,
+            order,
+            page,
+            ..filter()
+        };
+        let newest = |q: &str, states: Vec<State>, page: u32| search(q, states, ListOrder::Newest, page);
+        let capped = (COUNT_CAP, false);
+
+        for page in [1, 3, 50] {
+            let (items, total, exact) = got(newest("停车", vec![], page)).await;
+            assert_eq!(items, expect(&|_| true, page as usize), "停车, page {page}");
+            assert_eq!((total, exact), capped);
+        }
+        for page in [1, 2] {
+            let (items, total, exact) = got(newest("停车", vec![State::InProgress], page)).await;
+            assert_eq!(
+                items,
+                expect(&in_progress, page as usize),
+                "停车 in progress, page {page}"
+            );
+            assert_eq!((total, exact), capped);
+        }
+        let (items, total, exact) = got(newest("停车", vec![State::Registered], 1)).await;
+        let registered = |i: usize| !in_progress(i);
+        assert_eq!(items, expect(&registered, 1));
+        assert_eq!((total, exact), (count(&registered), true));
+        for page in [1, 11] {
+            let (items, total, exact) = got(newest("停车 收费", vec![], page)).await;
+            assert_eq!(items, expect(&fee, page as usize), "停车 收费, page {page}");
+            assert_eq!((total, exact), (count(&fee), true));
+        }
+        let (items, total, exact) = got(newest("空调", vec![], 1)).await;
+        let newest_burst: Vec<PetitionId> = burst.iter().rev().take(20).copied().collect();
+        assert_eq!(items, newest_burst);
+        assert_eq!((total, exact), capped);
+        assert_eq!(got(newest("行李", vec![], 1)).await, (vec![], 0, true));
+
+        // Ranked: the newest thousand parking letters, none older, and no page past them.
+        let newest_cap: HashSet<PetitionId> = ids[PARKING - COUNT_CAP as usize..].iter().copied().collect();
+        for page in [1, 50] {
+            let (items, total, exact) = got(search("停车", vec![], ListOrder::Relevance, page)).await;
+            assert_eq!(items.len(), 20, "ranked 停车, page {page}");
+            assert!(items.iter().all(|id| newest_cap.contains(id)));
+            assert_eq!((total, exact), capped);
+        }
+        let (items, total, exact) = got(search("停车", vec![], ListOrder::Relevance, 51)).await;
+        assert!(items.is_empty());
+        assert_eq!((total, exact), capped);
+        // Every fee letter says 收费 once in a text of the same length: ties, newest first.
+        let (items, total, exact) = got(search("收费", vec![], ListOrder::Relevance, 2)).await;
+        assert_eq!(items, expect(&fee, 2));
+        assert_eq!((total, exact), (count(&fee), true));
+    }
+}

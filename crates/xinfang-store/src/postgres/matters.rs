@@ -6,6 +6,7 @@
 //! organisation's chain head first ([`Writer::lock`]) and the matter row (`for update`) before
 //! reading what they change.
 
+use super::search::{self, plain_search, push_tsquery, search_expr};
 use super::{NewEvent, PgStore, Writer, map_unique};
 use crate::bulk::DeadlineRow;
 use crate::model::*;
@@ -405,7 +406,7 @@ pub(super) const SUMMARY_COLUMNS: &str =
 
 /// Adds the filters to a query over `matters m`; false when the filter can match nothing
 /// (a search of punctuation only).
-fn push_filters(
+pub(super) fn push_filters(
     q: &mut QueryBuilder<Postgres>,
     org: OrganisationId,
     f: &MatterFilter,
@@ -477,126 +478,9 @@ fn push_filters(
     true
 }
 
-/// The tsquery text of a search (every token must match), or None when it has no token.
-fn search_expr(text: &str) -> Option<String> {
-    let tokens = xinfang_nlp::query_tokens(text);
-    if tokens.is_empty() {
-        return None;
-    }
-    // query_tokens leaves only alphanumerics, so quoting each as a tsquery lexeme cannot break
-    // out of it.
-    Some(
-        tokens
-            .iter()
-            .map(|t| format!("'{t}'"))
-            .collect::<Vec<_>>()
-            .join(" & "),
-    )
-}
-
-/// Pushes the tsquery of `expr` and, when `states` is not empty, of their facet lexemes
-/// (`st_<state>`, kept in every search vector by the triggers of migration 0007): the GIN
-/// index then intersects the words with the states, instead of each match being probed
-/// against matters. The facets are cast, not parsed: the parser would split them at '_'.
-fn push_tsquery(q: &mut QueryBuilder<Postgres>, expr: String, states: &[State]) {
-    q.push("(to_tsquery('simple', ").push_bind(expr).push(")");
-    if !states.is_empty() {
-        let facets = states
-            .iter()
-            .map(|s| format!("'st_{}'", s.code()))
-            .collect::<Vec<_>>()
-            .join(" | ");
-        q.push(" && ").push_bind(facets).push("::tsquery");
-    }
-    q.push(")");
-}
-
-/// A search whose only filter besides the words is the state, by a viewer who sees the whole
-/// organisation (the console's search box): counted and paged within matter_search, by its
-/// seq, so only the page's matters are read. A common word walks matter_search_seq_idx
-/// newest first; a rare one, or one in a rare state, is sorted from the few matches the GIN
-/// index intersects.
-fn plain_search(scope: &MatterScope, f: &MatterFilter) -> bool {
-    scope.all
-        && f.q.is_some()
-        && f.unit_id.is_none()
-        && f.category_id.is_none()
-        && f.channel.is_none()
-        && f.petition_type.is_none()
-        && f.deadline_status.is_none()
-        && f.registered_from.is_none()
-        && f.registered_to.is_none()
-}
-
-/// The searches (an organisation and its words, without a state) this node has seen match at
-/// least [`COUNT_CAP`] matters.
-///
-/// Counting a common word's first thousand matches is most of a search's cost on PostgreSQL
-/// (10–35 ms at a million matters: a scan until the thousandth match, or the GIN index's
-/// bitmap of every match), and for words alone the answer can only stay "1,000+": a matter's
-/// title and content never change and matters are never deleted, so a search's matches only
-/// grow. A state is not remembered (matters leave states), nor are other filters. So the
-/// console's search box counts a common word once per node, which is exact, not a guess; the
-/// set is bounded ([`CommonSearches::MAX`]) and a node that has learnt that many counts the
-/// others each time.
-#[derive(Default)]
-pub(super) struct CommonSearches(std::sync::RwLock<std::collections::HashSet<(OrganisationId, String)>>);
-
-impl CommonSearches {
-    const MAX: usize = 10_000;
-
-    fn knows(&self, org: OrganisationId, expr: &str) -> bool {
-        self.0
-            .read()
-            .is_ok_and(|set| set.contains(&(org, expr.to_string())))
-    }
-
-    fn learn(&self, org: OrganisationId, expr: &str) {
-        if let Ok(mut set) = self.0.write()
-            && set.len() < Self::MAX
-        {
-            set.insert((org, expr.to_string()));
-        }
-    }
-}
-
-/// How many matters of `org` match the words (and states), up to [`COUNT_CAP`], from
-/// matter_search alone (or from what this node has learnt, see [`CommonSearches`]).
-async fn count_search(
-    common: &CommonSearches,
-    conn: &mut PgConnection,
-    org: OrganisationId,
-    expr: &str,
-    states: &[State],
-) -> Result<u64> {
-    if states.is_empty() && common.knows(org, expr) {
-        return Ok(COUNT_CAP);
-    }
-    let total = count_matches(conn, org, expr, states).await?;
-    if states.is_empty() && total >= COUNT_CAP {
-        common.learn(org, expr);
-    }
-    Ok(total)
-}
-
-async fn count_matches(
-    conn: &mut PgConnection,
-    org: OrganisationId,
-    expr: &str,
-    states: &[State],
-) -> Result<u64> {
-    let mut c = QueryBuilder::<Postgres>::new(
-        "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
-    );
-    c.push_bind(org.as_uuid()).push(" and ms.search @@ ");
-    push_tsquery(&mut c, expr.to_string(), states);
-    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
-    Ok(c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64)
-}
-
 /// How many matters the viewer may see match the filters, up to [`COUNT_CAP`] (0 when the
 /// filters can match nothing).
-async fn count_filtered(
+pub(super) async fn count_filtered(
     conn: &mut PgConnection,
     scope: &MatterScope,
     f: &MatterFilter,
@@ -611,124 +495,6 @@ async fn count_filtered(
     Ok(c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64)
 }
 
-async fn search_in_index(
-    common: &CommonSearches,
-    conn: &mut PgConnection,
-    org: OrganisationId,
-    f: &MatterFilter,
-    now: DateTime<Utc>,
-    page: u32,
-    per_page: u32,
-) -> Result<Page<MatterSummary>> {
-    let empty = Page::counted(Vec::new(), 0, page, per_page);
-    let Some(expr) = f.q.as_deref().and_then(search_expr) else {
-        return Ok(empty);
-    };
-    let total = count_search(common, conn, org, &expr, &f.states).await?;
-    if total == 0 {
-        return Ok(empty);
-    }
-    let mut q = QueryBuilder::<Postgres>::new(format!(
-        "select {SUMMARY_COLUMNS} from (select ms.matter_id, ms.seq from matter_search ms where ms.organisation_id = "
-    ));
-    q.push_bind(org.as_uuid()).push(" and ms.search @@ ");
-    push_tsquery(&mut q, expr, &f.states);
-    // Open states are few by nature (a matter is open for weeks and closed for years), so
-    // their matches of the words are few too and are best sorted from what the GIN index
-    // intersects; `+ 0` keeps the planner off walking matter_search_seq_idx, which it
-    // prefers for a word common overall and then reads every fresh registration (all in
-    // another state) above the first match.
-    let few_by_nature = !f.states.is_empty() && f.states.iter().all(|st| st.is_open());
-    q.push(if few_by_nature {
-        " order by ms.seq + 0 desc limit "
-    } else {
-        " order by ms.seq desc limit "
-    })
-    .push_bind(per_page as i64)
-    .push(" offset ")
-    .push_bind((i64::from(page) - 1) * i64::from(per_page))
-    .push(") hit join matters m on m.organisation_id = ")
-    .push_bind(org.as_uuid())
-    .push(" and m.id = hit.matter_id order by hit.seq desc");
-    let rows = q.build().fetch_all(&mut *conn).await?;
-    let items = rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?;
-    Ok(Page::counted(items, total, page, per_page))
-}
-
-/// A search ordered by relevance ([`ListOrder::Relevance`]): the newest [`COUNT_CAP`] matches,
-/// found as the newest-first search finds them (from matter_search alone for the console's
-/// search box, from the filtered matters otherwise), each ranked by `ts_rank` of its vector
-/// against the words (normalisation 1: divided by 1 + the log of the document's length, so a
-/// long letter does not win by length alone), and the page's rows read.
-///
-/// Counted first, as the other lists are, because the count says how to find them: fewer than
-/// the cap are all at hand and are taken as the indexes give them, unordered (walking the
-/// newest first for them reads every row above the oldest match — all of a million for a word
-/// that is nowhere); a full cap is taken newest first.
-async fn ranked_search(
-    common: &CommonSearches,
-    conn: &mut PgConnection,
-    scope: &MatterScope,
-    f: &MatterFilter,
-    now: DateTime<Utc>,
-    page: u32,
-    per_page: u32,
-) -> Result<Page<MatterSummary>> {
-    let Some(expr) = f.q.as_deref().and_then(search_expr) else {
-        return Ok(Page::counted(Vec::new(), 0, page, per_page));
-    };
-    let org = scope.organisation_id;
-    let plain = plain_search(scope, f);
-    let total = if plain {
-        count_search(common, conn, org, &expr, &f.states).await?
-    } else {
-        count_filtered(conn, scope, f, now).await?
-    };
-    let offset = (i64::from(page) - 1) * i64::from(per_page);
-    if total == 0 || offset >= total as i64 {
-        return Ok(Page::counted(Vec::new(), total, page, per_page));
-    }
-    let few = total < COUNT_CAP;
-    let mut q = QueryBuilder::<Postgres>::new("with hit as materialized (");
-    if plain {
-        q.push("select ms.matter_id as id, ms.seq, ts_rank(ms.search, to_tsquery('simple', ")
-            .push_bind(expr.clone())
-            .push("), 1) as r from matter_search ms where ms.organisation_id = ")
-            .push_bind(org.as_uuid())
-            .push(" and ms.search @@ ");
-        push_tsquery(&mut q, expr, &f.states);
-        if !few {
-            q.push(" order by ms.seq desc limit ").push_bind(COUNT_CAP as i64);
-        }
-    } else {
-        q.push("select m.id, m.seq, (select ts_rank(ms.search, to_tsquery('simple', ")
-            .push_bind(expr)
-            .push("), 1) from matter_search ms where ms.organisation_id = m.organisation_id and ms.matter_id = m.id) as r from matters m where");
-        push_scope(&mut q, scope);
-        push_filters(&mut q, org, f, now);
-        if !few {
-            q.push(" order by m.registered_at desc, m.seq desc limit ")
-                .push_bind(COUNT_CAP as i64);
-        }
-    }
-    q.push(format!(
-        ") select {SUMMARY_COLUMNS} from (select * from hit order by r desc, seq desc limit "
-    ))
-    .push_bind(per_page as i64)
-    .push(" offset ")
-    .push_bind(offset)
-    .push(") h join matters m on m.organisation_id = ")
-    .push_bind(org.as_uuid())
-    .push(" and m.id = h.id order by h.r desc, h.seq desc");
-    let rows = q.build().fetch_all(&mut *conn).await?;
-    Ok(Page::counted(
-        rows.iter().map(|r| summary(r, now)).collect::<Result<Vec<_>>>()?,
-        total,
-        page,
-        per_page,
-    ))
-}
-
 pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> Result<Page<MatterSummary>> {
     let now = s.now();
     let per_page = f.per_page.clamp(1, MatterFilter::MAX_PER_PAGE);
@@ -736,10 +502,10 @@ pub(super) async fn list(s: &PgStore, viewer: &StaffActor, f: &MatterFilter) -> 
     let scope = viewer.scope();
     let mut conn = s.pool.acquire().await?;
     if f.order == ListOrder::Relevance && f.q.is_some() {
-        return ranked_search(&s.common, &mut conn, &scope, f, now, page, per_page).await;
+        return search::ranked(&s.common, &mut conn, &scope, f, now, page, per_page).await;
     }
     if plain_search(&scope, f) {
-        return search_in_index(
+        return search::newest_first(
             &s.common,
             &mut conn,
             scope.organisation_id,

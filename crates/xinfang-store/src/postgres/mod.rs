@@ -31,6 +31,7 @@ mod matters;
 mod org;
 mod registrations;
 mod routing;
+mod search;
 /// A fresh schema per test, for the test suites of this and other crates.
 pub mod testing;
 
@@ -114,8 +115,8 @@ pub struct PgStore {
     dump: Arc<DumpTarget>,
     rules: Arc<RwLock<RuleSetCache>>,
     configs: Arc<RwLock<HashMap<OrganisationId, OrgConfig>>>,
-    /// Searches known to match at least the count cap ([`matters::CommonSearches`]).
-    common: Arc<matters::CommonSearches>,
+    /// Searches known to match at least the count cap ([`search::CommonSearches`]).
+    common: Arc<search::CommonSearches>,
     /// The group-commit queue of registrations ([`batch`]), when on.
     batcher: Option<batch::Queue>,
 }

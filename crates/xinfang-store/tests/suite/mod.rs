@@ -466,6 +466,25 @@ impl Backend {
         Some(tx)
     }
 
+    /// Leaves a gap of `gap` seqs before the next matter, as the matters of other
+    /// organisations sharing the database would: on PostgreSQL a search looks for its newest
+    /// matches in windows of seqs (postgres/search.rs), which a story can thus spread over many
+    /// windows with few matters. Nothing on SQLite, whose searches do not depend on seqs
+    /// (there a seq is the rowid, one more than the last).
+    pub async fn skip_seqs(&self, gap: i64) {
+        let Engine::Postgres { schema, .. } = &self.engine else {
+            return;
+        };
+        sqlx::query(
+            "select setval(pg_get_serial_sequence('matters', 'seq'),
+                           nextval(pg_get_serial_sequence('matters', 'seq')) + $1)",
+        )
+        .bind(gap)
+        .execute(&direct(schema).await)
+        .await
+        .expect("move the matters' seq on");
+    }
+
     /// Whether the events table still refuses an in-place edit (the store's own guard).
     pub async fn events_refuse_updates(&self) -> bool {
         match &self.engine {
