@@ -40,9 +40,8 @@ use xinfang_core::matter::State;
 use xinfang_core::org::MatterScope;
 
 /// A seq's era is `seq >> ERA_BITS`: 4,096 consecutive seqs (of every organisation) share
-/// one `sq_<era>` lexeme. Small enough that the first window of a common word visits a few
-/// thousand matches, large enough that a word in one letter of a thousand is found within a
-/// handful of steps. Must match migrations/postgres/0010_search_eras.sql.
+/// one `sq_<era>` lexeme, the unit in which a search asks for older matches ([`GROUP_ERAS`]
+/// at a time). Must match migrations/postgres/0010_search_eras.sql.
 pub(super) const ERA_BITS: u32 = 12;
 
 /// The newest rows of an organisation's search table read one by one before the GIN index is
@@ -471,7 +470,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_window_of_eras_is_one_tsquery_of_their_lexemes() {
+    fn a_group_of_eras_is_one_tsquery_of_their_lexemes() {
         assert_eq!(eras_tsquery(7, 9), "'sq_7' | 'sq_8' | 'sq_9'");
     }
 }
