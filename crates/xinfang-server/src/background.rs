@@ -13,7 +13,8 @@
 //!   yesterday's registrations and replies, and per unit the open, due-soon, overdue and paused
 //!   matters, stored as a report every node can serve.
 //! - **Intake backfill** (`intake_backfill`, every `scan_every`): triage and duplicate links
-//!   for matters that have none (bulk-loaded, or an intake that failed), a batch per run.
+//!   for matters that have none (bulk-loaded, or an intake that failed), batch after batch
+//!   for up to half the interval.
 //! - **Model training** (`model_training`, nightly at 03:00 Beijing time): retrains the routing
 //!   model from the matters clerks classified when there is new material
 //!   ([`crate::routing::retrain_if_new`]).
@@ -152,28 +153,41 @@ pub async fn write_daily_report(
         .await
 }
 
-/// Runs intake for up to a batch of matters without it, oldest first (so links point from the
-/// newer matter to the older one, as at registration). A matter that fails is logged, counted
+/// Runs intake for matters without it, a batch at a time, oldest first (so links point from
+/// the newer matter to the older one, as at registration), one matter after another (a newer
+/// near-copy must find the older one already recorded), until none is left or `budget` is
+/// spent — at least one batch, whatever the budget. A matter that fails is logged, counted
 /// and set aside for a while ([`Store::record_intake_failure`]: longer after each failure), so
 /// matters that keep failing cannot hold up the ones behind them. Answers (recorded, failed).
+///
+/// One batch a run was 200 matters a minute: the backlog of a database of a million matters
+/// registered before intake existed would have taken a week.
 pub async fn backfill_intake(
     store: &dyn Store,
     intake: &Intake,
     org: OrganisationId,
     now: DateTime<Utc>,
+    budget: std::time::Duration,
 ) -> Result<(u32, u32), StoreError> {
+    let started = std::time::Instant::now();
     let (mut done, mut failed) = (0, 0);
-    for id in store.matters_without_intake(org, now, BACKFILL_BATCH).await? {
-        match intake.backfill(store, org, id, now - Duration::days(1)).await {
-            Ok(_) => done += 1,
-            Err(e) => {
-                let attempts = store.record_intake_failure(org, id, &e.to_string(), now).await?;
-                tracing::warn!(matter = %id, error = %e, attempts, "intake backfill failed; the matter is retried later");
-                failed += 1;
+    loop {
+        let batch = store.matters_without_intake(org, now, BACKFILL_BATCH).await?;
+        let full = batch.len() == BACKFILL_BATCH as usize;
+        for id in batch {
+            match intake.backfill(store, org, id, now - Duration::days(1)).await {
+                Ok(_) => done += 1,
+                Err(e) => {
+                    let attempts = store.record_intake_failure(org, id, &e.to_string(), now).await?;
+                    tracing::warn!(matter = %id, error = %e, attempts, "intake backfill failed; the matter is retried later");
+                    failed += 1;
+                }
             }
         }
+        if !full || started.elapsed() >= budget {
+            return Ok((done, failed));
+        }
     }
-    Ok((done, failed))
 }
 
 /// One pass: runs, for every organisation, the jobs this node wins.
@@ -232,7 +246,10 @@ pub async fn run_due(
             .claim_job(org.id, INTAKE_BACKFILL, &cfg.node, now + every)
             .await?
         {
-            let result = match backfill_intake(store, intake, org.id, now).await {
+            // Half the interval, so the run ends before the next one is due and another node
+            // (which would claim it) never works the same backlog at the same time.
+            let budget = cfg.scan_every / 2;
+            let result = match backfill_intake(store, intake, org.id, now, budget).await {
                 Ok((done, failed)) => format!("intake recorded for {done} matters, {failed} failed"),
                 Err(e) => format!("error: {e}"),
             };

@@ -328,9 +328,7 @@ async fn the_backfill_gives_matters_without_intake_their_links_and_no_stale_alar
         .expect_error(404, "not_assessed", None);
 
     let intake = xinfang_server::intake::Intake::default();
-    let done = xinfang_server::background::backfill_intake(app.store.as_ref(), &intake, app.org, app.now())
-        .await
-        .expect("backfill");
+    let done = backfill(&app, &intake, Duration::zero()).await;
     assert_eq!(done, (3, 0));
     let links = app
         .get_as(&supervisor, &format!("/api/v1/matters/{second}/links"))
@@ -348,8 +346,32 @@ async fn the_backfill_gives_matters_without_intake_their_links_and_no_stale_alar
     let reminders = app.get_as(&supervisor, "/api/v1/reminders").await;
     assert_eq!(reminders.expect(200).as_array().map(Vec::len), Some(0));
     // Nothing left to do.
-    let again = xinfang_server::background::backfill_intake(app.store.as_ref(), &intake, app.org, app.now())
-        .await
-        .expect("backfill");
+    let again = backfill(&app, &intake, Duration::zero()).await;
     assert_eq!(again, (0, 0));
+}
+
+/// One backfill run with `budget` of time.
+async fn backfill(app: &TestApp, intake: &xinfang_server::intake::Intake, budget: Duration) -> (u32, u32) {
+    let budget = budget.to_std().expect("a budget is not negative");
+    xinfang_server::background::backfill_intake(app.store.as_ref(), intake, app.org, app.now(), budget)
+        .await
+        .expect("backfill")
+}
+
+/// A backlog larger than a batch (200) is worked through in one run when the run has the time,
+/// and a run without time still takes one whole batch, so every run makes progress.
+#[tokio::test]
+async fn one_backfill_run_takes_batch_after_batch_while_it_has_time() {
+    let app = spawn_app().await;
+    for i in 0..450 {
+        register_without_intake(
+            &app,
+            &format!("第{i}号来信：航站楼{i}号登机口附近的座椅损坏，希望尽快维修。"),
+        )
+        .await;
+    }
+    let intake = xinfang_server::intake::Intake::default();
+    assert_eq!(backfill(&app, &intake, Duration::zero()).await, (200, 0));
+    assert_eq!(backfill(&app, &intake, Duration::hours(1)).await, (250, 0));
+    assert_eq!(backfill(&app, &intake, Duration::hours(1)).await, (0, 0));
 }
