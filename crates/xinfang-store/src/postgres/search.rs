@@ -25,8 +25,9 @@
 //! needs for a page), then asks the GIN index for the words *and* each group of eras below
 //! them, newest first, until it has enough: the index intersects the words with the era
 //! lexemes, so a search visits about the matches it returns, however its words are spread
-//! over time (a group costs ≈ 0.4 ms besides its matches, so a search whose newest thousand
-//! matches are spread over all of a million matters costs ≈ 50 ms).
+//! over time. Each ask costs ≈ 0.4 ms besides its matches, plus a read of the index's pending
+//! list (≈ 1.2–1.6 ms when half full at a million matters); the groups grow, so even a word
+//! whose newest thousand matches lie across the whole table takes a dozen asks.
 
 use super::matters::{SUMMARY_COLUMNS, count_filtered, push_filters, push_scope, summary};
 use crate::Result;
@@ -40,7 +41,8 @@ use xinfang_core::matter::State;
 use xinfang_core::org::MatterScope;
 
 /// A seq's era is `seq >> ERA_BITS`: 4,096 consecutive seqs (of every organisation) share
-/// one `sq_<era>` lexeme, the unit in which a search asks for older matches ([`era_groups`]). Must match migrations/postgres/0010_search_eras.sql.
+/// one `sq_<era>` lexeme, the unit in which a search asks for older matches ([`era_groups`]).
+/// Must match migrations/postgres/0010_search_eras.sql.
 pub(super) const ERA_BITS: u32 = 12;
 
 /// The newest rows of an organisation's search table read one by one before the GIN index is
