@@ -248,6 +248,18 @@ pub enum ListOrder {
 
 impl MatterFilter {
     pub const MAX_PER_PAGE: u32 = 100;
+
+    /// Whether nothing but the words and the states narrows the list (the console's search
+    /// box): both backends then answer a search from their full-text index alone.
+    pub fn words_and_states_only(&self) -> bool {
+        self.unit_id.is_none()
+            && self.category_id.is_none()
+            && self.channel.is_none()
+            && self.petition_type.is_none()
+            && self.deadline_status.is_none()
+            && self.registered_from.is_none()
+            && self.registered_to.is_none()
+    }
 }
 
 /// The most matches a list counts exactly, on every backend; past it `total` is this many and

@@ -122,15 +122,7 @@ fn eras_tsquery(from: i64, to: i64) -> String {
 /// organisation (the console's search box): answered from matter_search alone, which reads
 /// only the page's matters rows.
 pub(super) fn plain_search(scope: &MatterScope, f: &MatterFilter) -> bool {
-    scope.all
-        && f.q.is_some()
-        && f.unit_id.is_none()
-        && f.category_id.is_none()
-        && f.channel.is_none()
-        && f.petition_type.is_none()
-        && f.deadline_status.is_none()
-        && f.registered_from.is_none()
-        && f.registered_to.is_none()
+    scope.all && f.q.is_some() && f.words_and_states_only()
 }
 
 /// The searches (an organisation and its words, without a state) this node has seen match at

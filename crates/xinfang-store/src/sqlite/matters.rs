@@ -676,14 +676,7 @@ async fn search(
     // Only the words and the states, by a viewer who sees the whole organisation (the
     // console's search box): the set of seqs already limits the count to the organisation,
     // so it needs no matters row at all.
-    let only_states = scope.all
-        && f.unit_id.is_none()
-        && f.category_id.is_none()
-        && f.channel.is_none()
-        && f.petition_type.is_none()
-        && f.deadline_status.is_none()
-        && f.registered_from.is_none()
-        && f.registered_to.is_none();
+    let only_states = scope.all && f.words_and_states_only();
     const FROM: &str =
         " from matters_fts cross join matters m on m.seq = matters_fts.rowid where matters_fts match ";
 
