@@ -154,40 +154,6 @@ impl CommonSearches {
     }
 }
 
-/// How many matters of `org` match the words (and states), up to [`COUNT_CAP`], from
-/// matter_search alone (or from what this node has learnt, see [`CommonSearches`]).
-async fn count_search(
-    common: &CommonSearches,
-    conn: &mut PgConnection,
-    org: OrganisationId,
-    expr: &str,
-    states: &[State],
-) -> Result<u64> {
-    if states.is_empty() && common.knows(org, expr) {
-        return Ok(COUNT_CAP);
-    }
-    let total = count_matches(conn, org, expr, states).await?;
-    if states.is_empty() && total >= COUNT_CAP {
-        common.learn(org, expr);
-    }
-    Ok(total)
-}
-
-async fn count_matches(
-    conn: &mut PgConnection,
-    org: OrganisationId,
-    expr: &str,
-    states: &[State],
-) -> Result<u64> {
-    let mut c = QueryBuilder::<Postgres>::new(
-        "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
-    );
-    c.push_bind(org.as_uuid()).push(" and ms.search @@ ");
-    push_tsquery(&mut c, expr.to_string(), states);
-    c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
-    Ok(c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64)
-}
-
 /// One search of the console's search box, as the statements below ask it.
 struct Words<'a> {
     org: OrganisationId,
@@ -225,6 +191,26 @@ impl Words<'_> {
     fn matching(&self, q: &mut QueryBuilder<Postgres>) {
         q.push(" and ms.search @@ ");
         push_tsquery(q, self.expr.to_string(), self.states);
+    }
+
+    /// How many matters match, up to [`COUNT_CAP`], from matter_search alone (or from what
+    /// this node has learnt, see [`CommonSearches`]).
+    async fn count(&self, common: &CommonSearches, conn: &mut PgConnection) -> Result<u64> {
+        let plain = self.states.is_empty();
+        if plain && common.knows(self.org, self.expr) {
+            return Ok(COUNT_CAP);
+        }
+        let mut c = QueryBuilder::<Postgres>::new(
+            "select count(*) from (select 1 from matter_search ms where ms.organisation_id = ",
+        );
+        c.push_bind(self.org.as_uuid());
+        self.matching(&mut c);
+        c.push(" limit ").push_bind(COUNT_CAP as i64).push(") capped");
+        let total = c.build_query_scalar::<i64>().fetch_one(&mut *conn).await? as u64;
+        if plain && total >= COUNT_CAP {
+            common.learn(self.org, self.expr);
+        }
+        Ok(total)
     }
 
     fn hit(r: &PgRow) -> Result<Hit> {
@@ -374,17 +360,17 @@ pub(super) async fn newest_first(
     let Some(expr) = f.q.as_deref().and_then(search_expr) else {
         return Ok(Page::counted(Vec::new(), 0, page, per_page));
     };
-    let total = count_search(common, conn, org, &expr, &f.states).await?;
-    let end = page as usize * per_page as usize;
-    if total == 0 || (total < COUNT_CAP && end - per_page as usize >= total as usize) {
-        return Ok(Page::counted(Vec::new(), total, page, per_page));
-    }
     let words = Words {
         org,
         expr: &expr,
         states: &f.states,
         ranked: false,
     };
+    let total = words.count(common, conn).await?;
+    let end = page as usize * per_page as usize;
+    if total == 0 || (total < COUNT_CAP && end - per_page as usize >= total as usize) {
+        return Ok(Page::counted(Vec::new(), total, page, per_page));
+    }
     let hits = words.newest(conn, total, end).await?;
     let items = read_page(conn, org, page_of(&hits, page, per_page), now).await?;
     Ok(Page::counted(items, total, page, per_page))
@@ -411,16 +397,16 @@ pub(super) async fn ranked(
         return ranked_filtered(conn, scope, f, expr, now, page, per_page).await;
     }
     let org = scope.organisation_id;
-    let total = count_search(common, conn, org, &expr, &f.states).await?;
-    if total == 0 {
-        return Ok(Page::counted(Vec::new(), total, page, per_page));
-    }
     let words = Words {
         org,
         expr: &expr,
         states: &f.states,
         ranked: true,
     };
+    let total = words.count(common, conn).await?;
+    if total == 0 {
+        return Ok(Page::counted(Vec::new(), total, page, per_page));
+    }
     let mut hits = words.newest(conn, total, COUNT_CAP as usize).await?;
     hits.sort_by(|a, b| b.rank.total_cmp(&a.rank).then(b.seq.cmp(&a.seq)));
     let items = read_page(conn, org, page_of(&hits, page, per_page), now).await?;
