@@ -88,21 +88,38 @@ impl Intake {
     }
 
     /// Reads the stored signatures into the node's duplicate index (at start, so the first
-    /// registration does not wait for it) and logs what it holds.
-    pub async fn load_index(&self, store: &dyn Store) {
+    /// registration does not wait for it) and logs what it holds. While the database cannot
+    /// be read the load is tried again, every `retry`: the node reports itself ready only
+    /// once it has the index ([`Intake::ready`]), so it must not wait for a registration that
+    /// a load balancer will not send it.
+    pub async fn load_index(&self, store: &dyn Store, retry: std::time::Duration) {
         let started = std::time::Instant::now();
-        match self.candidates.catch_up(store).await {
-            Ok(n) => {
-                let stats = self.candidates.stats().await;
-                tracing::info!(
-                    signatures = n,
-                    megabytes = stats.bytes / 1_000_000,
-                    seconds = started.elapsed().as_secs_f32(),
-                    "duplicate index loaded"
-                );
+        loop {
+            match self.candidates.catch_up(store).await {
+                Ok(n) => {
+                    let stats = self.candidates.stats().await;
+                    tracing::info!(
+                        signatures = n,
+                        megabytes = stats.bytes / 1_000_000,
+                        seconds = started.elapsed().as_secs_f32(),
+                        "duplicate index loaded"
+                    );
+                    return;
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    retry_seconds = retry.as_secs_f32(),
+                    "duplicate index not loaded yet; trying again"
+                ),
             }
-            Err(e) => tracing::warn!(error = %e, "duplicate index not loaded yet; the first intake reads it"),
+            tokio::time::sleep(retry).await;
         }
+    }
+
+    /// Whether the node's duplicate index has been read once: before that, every
+    /// registration's intake waits for the whole signature log (seconds at a million matters).
+    pub fn ready(&self) -> bool {
+        self.candidates.is_loaded()
     }
 
     /// The organisation's compiled lexicon and its revision (0: the built-in one).

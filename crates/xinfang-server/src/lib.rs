@@ -66,6 +66,10 @@ pub struct AppState {
     pub intake: Arc<intake::Intake>,
 }
 
+/// How long a node waits before trying again to load its duplicate index when the database
+/// could not be read at start.
+const INDEX_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The largest JSON body accepted (413 beyond).
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -81,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/healthz", axum::routing::get(api::health::healthz))
+    .route("/readyz", axum::routing::get(api::health::readyz))
     .route("/", axum::routing::get(api::health::index))
     .method_not_allowed_fallback(api::health::method_not_allowed)
     .fallback(api::health::not_found)
@@ -138,7 +143,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let (intake, store) = (self.state.intake.clone(), self.state.store.clone());
-        tokio::spawn(async move { intake.load_index(store.as_ref()).await });
+        let loading = tokio::spawn(async move { intake.load_index(store.as_ref(), INDEX_RETRY).await });
         let worker = self.state.config.background.clone().map(|cfg| {
             tokio::spawn(background::run(
                 self.state.store.clone(),
@@ -155,6 +160,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         let _ = stop.send(true);
+        loading.abort();
         if let Some(w) = worker {
             let _ = w.await;
         }

@@ -27,6 +27,7 @@
 use crate::model::DedupCandidate;
 use crate::{Result, Store};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use xinfang_core::ids::{OrganisationId, PetitionId, PetitionerId};
@@ -82,6 +83,8 @@ pub struct Probe<'a> {
 pub struct CandidateIndex {
     index: Arc<RwLock<BandIndex<PetitionId>>>,
     cursor: tokio::sync::Mutex<Cursor>,
+    /// A catch-up has read the whole log once (see [`CandidateIndex::is_loaded`]).
+    loaded: AtomicBool,
 }
 
 /// The people bits of a matter's petitioners (one id per person, so equal ids are one person).
@@ -107,6 +110,13 @@ impl CandidateIndex {
     /// added.
     pub async fn catch_up(&self, store: &dyn Store) -> Result<usize> {
         self.catch_up_for(store, Instant::now()).await
+    }
+
+    /// Whether the whole log has been read once. Until then every lookup waits for that first
+    /// read (seconds at a million matters), so a node reports itself not ready (`/readyz`)
+    /// and a load balancer sends its registrations elsewhere.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
     }
 
     /// Reads the log unless a catch-up that began at or after `asked` has completed since.
@@ -194,6 +204,7 @@ impl CandidateIndex {
             }
         }
         cursor.caught_up_from = Some(began);
+        self.loaded.store(true, Ordering::Release);
         Ok(added)
     }
 

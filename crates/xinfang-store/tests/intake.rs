@@ -150,13 +150,16 @@ async fn earlier_matters_are_found_by_band_key_with_their_petitioners() {
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);
 
-        // A second node starting now reads the same from the log.
+        // A second node starting now reads the same from the log, and is loaded only once it
+        // has (what its readiness check reports).
         let fresh = CandidateIndex::new();
+        assert!(!fresh.is_loaded(), "{}: nothing read yet", b.name);
         let found = fresh
             .candidates(s, o.id, &probe(&sig(BUS), again), SIMILAR, 50)
             .await
             .expect("candidates");
         assert_eq!(found.len(), 1, "{}", b.name);
+        assert!(fresh.is_loaded(), "{}: the lookup read the log", b.name);
         assert_eq!(
             fresh.stats().await.signatures,
             4,

@@ -1,4 +1,4 @@
-//! Liveness and the landing page.
+//! Liveness, readiness and the landing page.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -15,6 +15,28 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
             ApiError::unavailable().into_response()
         }
     }
+}
+
+/// `GET /readyz`: 200 when the node can take registrations at full speed: the database
+/// answers and the node's duplicate index is loaded (at start it reads every stored signature,
+/// seconds at a million matters, and each registration's intake waits for that). 503
+/// `starting` until then, `database_unavailable` while the database cannot be reached. A load
+/// balancer routes by this; `/healthz` says only whether the node is alive.
+pub async fn readyz(State(st): State<AppState>) -> Response {
+    if let Err(e) = st.store.ping().await {
+        tracing::warn!(error = %e, "readiness check failed");
+        return ApiError::unavailable().into_response();
+    }
+    if !st.intake.ready() {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting",
+            "节点正在启动（查重索引加载中），请稍后再试",
+            "the node is starting (loading its duplicate index), try again shortly",
+        )
+        .into_response();
+    }
+    (StatusCode::OK, "ready").into_response()
 }
 
 /// `GET /`: a short page pointing at the API and the citizen pages.

@@ -1,12 +1,79 @@
-//! Liveness and the OpenAPI document.
+//! Liveness, readiness and the OpenAPI document.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use xinfang_server::intake::Intake;
+use xinfang_server::{AppState, Config, auth, router};
 
 #[tokio::test]
 async fn healthz_answers_200() {
     let app = spawn_app().await;
     let r = app.get("/healthz").await;
     r.expect(200);
+}
+
+/// A node is ready for registrations once its duplicate index is loaded (each registration's
+/// intake waits for that first read of every stored signature): until then `/readyz` answers
+/// 503 `starting`, so a load balancer sends registrations to the other nodes, while
+/// `/healthz` says the node is alive.
+#[tokio::test]
+async fn readyz_answers_starting_until_the_duplicate_index_is_loaded() {
+    let app = spawn_app().await;
+    // A second node on the same database, serving before it has loaded its index.
+    let intake = Arc::new(Intake::default());
+    let state = AppState {
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+        config: Arc::new(Config::default()),
+        limits: Arc::new(auth::Limits::new(30)),
+        tokens: Arc::default(),
+        models: Arc::default(),
+        segmenters: Arc::new(xinfang_nlp::segment::SegmenterCache::new(4)),
+        intake: intake.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let get = async |path: &str| {
+        let resp = app
+            .client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("the node answers");
+        TestApp::read(resp).await
+    };
+
+    let r = get("/readyz").await;
+    let err = r.expect_error(503, "starting", None);
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("查重索引")),
+        "the message says what the node waits for: {}",
+        r.text
+    );
+    get("/healthz").await.expect(200);
+
+    intake
+        .load_index(app.store.as_ref(), Duration::from_secs(1))
+        .await;
+    let r = get("/readyz").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.text, "ready");
+
+    // A node started as usual loads its index by itself and becomes ready.
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = app.get("/readyz").await;
+        if r.status.as_u16() == 200 {
+            break;
+        }
+        r.expect_error(503, "starting", None);
+        assert!(Instant::now() < give_up, "never ready: {}", r.text);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

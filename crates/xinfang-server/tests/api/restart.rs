@@ -97,6 +97,9 @@ async fn a_postgres_restart_answers_503_while_down_loses_no_acknowledged_write_a
     app.get("/healthz")
         .await
         .expect_error(503, "database_unavailable", None);
+    app.get("/readyz")
+        .await
+        .expect_error(503, "database_unavailable", None);
     app.request(
         reqwest::Method::GET,
         "/api/v1/matters",
