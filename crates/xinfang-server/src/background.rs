@@ -15,6 +15,9 @@
 //! - **Intake backfill** (`intake_backfill`, every `scan_every`): triage and duplicate links
 //!   for matters that have none (bulk-loaded, or an intake that failed), batch after batch
 //!   for up to half the interval.
+//! - **Search index upkeep** (every tick, on every node): merges the full-text index's
+//!   recent entries ([`Store::tidy_search_index`]), so searches do not read them one by one.
+//!   Not claimed: two nodes at once wait for each other and the second finds nothing left.
 //! - **Model training** (`model_training`, nightly at 03:00 Beijing time): retrains the routing
 //!   model from the matters clerks classified when there is new material
 //!   ([`crate::routing::retrain_if_new`]).
@@ -255,6 +258,14 @@ pub async fn run_due(
             };
             store.finish_job(org.id, INTAKE_BACKFILL, &result).await?;
         }
+    }
+    // After the backfill, which may have written search rows too. A failure (the database
+    // role does not own the index, say) costs searches speed, not correctness: logged, and
+    // the other work goes on.
+    match store.tidy_search_index().await {
+        Ok(0) => {}
+        Ok(pages) => tracing::debug!(pages, "search index pending entries merged"),
+        Err(e) => tracing::warn!(error = %e, "search index pending entries not merged"),
     }
     Ok(())
 }

@@ -1223,6 +1223,54 @@ async fn lists_filter_by_every_field_and_page() {
     }
 }
 
+/// New search vectors wait in PostgreSQL's GIN pending list, which every search reads whole,
+/// until they are merged; the nodes merge them every scan interval. Merged or waiting, a search
+/// finds the same letters, and a merge with nothing waiting merges nothing.
+#[tokio::test]
+async fn the_search_index_merges_recent_entries_and_finds_them_still() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        let mut parking = BTreeSet::new();
+        for i in 0..30 {
+            let (title, content) = if i % 3 == 0 {
+                ("停车场收费标准不透明", "停车费比公示的高。")
+            } else {
+                ("行李延误赔偿咨询", "行李延误如何申请赔偿？")
+            };
+            let who = caller("市民", &format!("1390000{i:04}"));
+            let id = o
+                .register(
+                    s,
+                    matter(Channel::Website, PetitionType::Appeal, title, content, vec![who]),
+                )
+                .await
+                .id;
+            if i % 3 == 0 {
+                parking.insert(id);
+            }
+        }
+        let searched = MatterFilter {
+            q: Some("停车费".into()),
+            ..all()
+        };
+        let before = s.list_matters(&o.clerk, &searched).await.expect("search");
+        assert_eq!(ids(&before.items), parking, "{}", b.name);
+
+        let merged = s.tidy_search_index().await.expect("tidy");
+        if b.name == "sqlite" {
+            assert_eq!(merged, 0, "FTS5 has nothing waiting");
+        } else {
+            assert!(merged > 0, "{}: thirty letters were waiting", b.name);
+        }
+        assert_eq!(s.tidy_search_index().await.expect("tidy again"), 0, "{}", b.name);
+        let after = s.list_matters(&o.clerk, &searched).await.expect("search");
+        assert_eq!(ids(&after.items), parking, "{}", b.name);
+        assert_eq!(after.total, 10, "{}", b.name);
+    }
+}
+
 #[tokio::test]
 async fn a_pause_never_hides_a_missed_deadline_in_lists() {
     for b in backends().await {

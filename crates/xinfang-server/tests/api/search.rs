@@ -447,3 +447,38 @@ async fn search_by_relevance() {
         .await;
     assert_eq!(ids(r.expect(200)), [twice.as_str(), once.as_str(), much.as_str()]);
 }
+
+/// A node's background tick merges the search index's recent entries (on PostgreSQL the GIN
+/// pending list, which every search reads whole): after it nothing is left to merge, and the
+/// search box finds the same letters.
+#[tokio::test]
+async fn a_background_tick_merges_the_search_index() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let clerk = s.get("clerk");
+    let all = register_all(&app).await;
+    let cfg = xinfang_server::background::Background::new(std::time::Duration::from_secs(60));
+    xinfang_server::background::run_due(
+        app.store.as_ref(),
+        app.clock.as_ref(),
+        &cfg,
+        &xinfang_server::intake::Intake::default(),
+    )
+    .await
+    .expect("one tick");
+    assert_eq!(
+        app.store.tidy_search_index().await.expect("tidy"),
+        0,
+        "the tick left nothing to merge"
+    );
+    let r = app
+        .get_as(clerk, &with_query("/api/v1/matters", &[("q", "停车")]))
+        .await;
+    let parking: BTreeSet<String> = MATTERS
+        .iter()
+        .zip(&all)
+        .filter(|(m, _)| m.3)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(set(ids(r.expect(200))), parking, "{}", r.text);
+}

@@ -867,6 +867,9 @@ impl Store for PgStore {
             .await
             .map_err(classify)
     }
+    async fn tidy_search_index(&self) -> Result<u64> {
+        search::tidy_index(self).await.map_err(classify)
+    }
     async fn scan_deadlines(&self, org: OrganisationId, limit: u32) -> Result<ScanOutcome> {
         background::scan_deadlines(self, org, limit)
             .await

@@ -28,6 +28,11 @@
 //! over time. Each ask costs ≈ 0.4 ms besides its matches, plus a read of the index's pending
 //! list (≈ 1.2–1.6 ms when half full at a million matters); the groups grow, so even a word
 //! whose newest thousand matches lie across the whole table takes a dozen asks.
+//!
+//! The pending list holds the vectors written since it was last merged into the index
+//! proper, which PostgreSQL does only when it reaches 4 MB or a vacuum comes by; the nodes'
+//! background loop merges it every scan interval instead ([`tidy_index`]), so searches read
+//! at most one interval's registrations there.
 
 use super::matters::{SUMMARY_COLUMNS, count_filtered, push_filters, push_scope, summary};
 use crate::Result;
@@ -75,6 +80,16 @@ fn era_groups(upper: i64) -> impl Iterator<Item = (i64, i64)> {
 
 const FIRST_GROUP_ERAS: i64 = 2;
 const MAX_GROUP_ERAS: i64 = 32;
+
+/// Merges the GIN index's pending list into the index proper (`gin_clean_pending_list`, which
+/// needs the index's owner: the role that ran the migrations) and returns the pages merged.
+/// A merge already under way elsewhere is waited for; an empty list costs a metapage read.
+pub(super) async fn tidy_index(s: &super::PgStore) -> Result<u64> {
+    let pages: i64 = sqlx::query_scalar("select gin_clean_pending_list('matter_search_gin'::regclass)")
+        .fetch_one(&s.pool)
+        .await?;
+    Ok(u64::try_from(pages).unwrap_or(0))
+}
 
 /// The tsquery text of a search (every token must match), or None when it has no token.
 pub(super) fn search_expr(text: &str) -> Option<String> {
