@@ -14,7 +14,9 @@ use xinfang_core::ids::{PetitionId, RuleSetId, TrackingCode};
 use xinfang_core::lifecycle::{Command, Transition};
 use xinfang_core::matter::{Channel, PetitionType, Satisfaction, State};
 use xinfang_core::org::{Actor, Role, RoleGrant, UnitKind};
-use xinfang_store::{ActorKind, EventKind, MatterFilter, MatterSummary, NewUnit, NewUser, StoreError};
+use xinfang_store::{
+    ActorKind, EventKind, ListOrder, MatterFilter, MatterSummary, NewUnit, NewUser, StoreError,
+};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
@@ -1268,6 +1270,69 @@ async fn the_search_index_merges_recent_entries_and_finds_them_still() {
         let after = s.list_matters(&o.clerk, &searched).await.expect("search");
         assert_eq!(ids(&after.items), parking, "{}", b.name);
         assert_eq!(after.total, 10, "{}", b.name);
+    }
+}
+
+/// On PostgreSQL a long letter's search vector stays in its row (migration 0011): moved out to
+/// TOAST, every search that tests or ranks it would fetch its chunks first. It is found and
+/// ranked like any other.
+#[tokio::test]
+async fn a_long_letters_search_vector_stays_in_its_row() {
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        // Two hundred different numbers: a vector of about 4 KB that compression cannot
+        // bring under the 2 KB at which PostgreSQL would otherwise move it out.
+        let numbers: Vec<String> = (0..200u64)
+            .map(|i| format!("编号{}", (i * 7919 + 12_345) % 99_991 + 10_000))
+            .collect();
+        let content = format!("登机口排队混乱，涉及航班：{}。", numbers.join("，"));
+        let long = o
+            .register(
+                s,
+                matter(
+                    Channel::Website,
+                    PetitionType::Appeal,
+                    "登机口排队混乱",
+                    &content,
+                    vec![caller("旅客", "13900009999")],
+                ),
+            )
+            .await
+            .id;
+        let short = o
+            .register(
+                s,
+                matter(
+                    Channel::Website,
+                    PetitionType::Appeal,
+                    "登机口广播听不清",
+                    "登机口广播声音太小。",
+                    vec![caller("旅客", "13900008888")],
+                ),
+            )
+            .await
+            .id;
+        if let Some(bytes) = b.search_bytes_out_of_line().await {
+            assert_eq!(bytes, 0, "{}: no vector was moved out of its row", b.name);
+        }
+        let find = |q: &str, order: ListOrder| MatterFilter {
+            q: Some(q.into()),
+            order,
+            ..all()
+        };
+        let found = s
+            .list_matters(&o.clerk, &find("登机口", ListOrder::Relevance))
+            .await
+            .expect("ranked search");
+        assert_eq!(ids(&found.items), BTreeSet::from([long, short]), "{}", b.name);
+        let number = numbers[199].trim_start_matches("编号");
+        let found = s
+            .list_matters(&o.clerk, &find(number, ListOrder::Newest))
+            .await
+            .expect("search");
+        assert_eq!(ids(&found.items), BTreeSet::from([long]), "{}: {number}", b.name);
     }
 }
 

@@ -485,6 +485,21 @@ impl Backend {
         .expect("move the matters' seq on");
     }
 
+    /// Bytes of matter_search's vectors stored out of line (its TOAST table's size) on
+    /// PostgreSQL; `None` on SQLite, whose FTS5 keeps no such table.
+    pub async fn search_bytes_out_of_line(&self) -> Option<i64> {
+        let Engine::Postgres { schema, .. } = &self.engine else {
+            return None;
+        };
+        let bytes: i64 = sqlx::query_scalar(
+            "select pg_relation_size(reltoastrelid) from pg_class where oid = 'matter_search'::regclass",
+        )
+        .fetch_one(&direct(schema).await)
+        .await
+        .expect("the search table's TOAST size");
+        Some(bytes)
+    }
+
     /// Whether the events table still refuses an in-place edit (the store's own guard).
     pub async fn events_refuse_updates(&self) -> bool {
         match &self.engine {
