@@ -399,6 +399,20 @@ async fn searches_reach_matches_far_below_the_newest_letters() {
         let (items, total, exact) = got(search("停车", vec![], ListOrder::Relevance, 51)).await;
         assert!(items.is_empty());
         assert_eq!((total, exact), capped);
+        // Ranks that differ, all far below the newest letters: every parking letter says 排队
+        // in its text, those not about fees in their title too, so these rank first (newest
+        // first among equals) and the fee letters of the thousand come last.
+        let in_cap = |i: usize| i >= PARKING - COUNT_CAP as usize;
+        let (items, total, exact) = got(search("排队", vec![], ListOrder::Relevance, 1)).await;
+        assert_eq!(items, expect(&|i| in_cap(i) && !fee(i), 1), "ranked 排队, page 1");
+        assert_eq!((total, exact), capped);
+        let fees_last: Vec<PetitionId> = (0..PARKING)
+            .rev()
+            .filter(|&i| in_cap(i) && fee(i))
+            .map(|i| ids[i])
+            .collect();
+        let (items, _, _) = got(search("排队", vec![], ListOrder::Relevance, 50)).await;
+        assert_eq!(items, fees_last[fees_last.len() - 20..], "ranked 排队, page 50");
         // Every fee letter says 收费 once in a text of the same length: ties, newest first.
         let (items, total, exact) = got(search("收费", vec![], ListOrder::Relevance, 2)).await;
         assert_eq!(items, expect(&fee, 2));
