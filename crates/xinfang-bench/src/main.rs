@@ -586,8 +586,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The database's size on disk in MiB: the SQLite file with its WAL, or the PostgreSQL
-/// database (`pg_database_size`, tables, indexes and TOAST).
 /// How many matters the database holds (the API's totals stop counting at 1,000).
 async fn matter_count(pg: bool, url: &str) -> anyhow::Result<i64> {
     let sql = "select count(*) from matters";
@@ -605,6 +603,8 @@ async fn matter_count(pg: bool, url: &str) -> anyhow::Result<i64> {
     Ok(n)
 }
 
+/// The database's size on disk in MiB: the SQLite file with its WAL, or the PostgreSQL
+/// database (`pg_database_size`, tables, indexes and TOAST).
 async fn db_size(pg: bool, url: &str, db: &std::path::Path) -> anyhow::Result<f64> {
     if pg {
         let pool = sqlx::PgPool::connect(url).await?;

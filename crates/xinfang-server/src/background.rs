@@ -26,6 +26,7 @@ use crate::intake::Intake;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use xinfang_core::clock::{Clock, local_date, start_of_local_day};
 use xinfang_core::ids::OrganisationId;
 use xinfang_store::{NewReport, ScanOutcome, Store, StoreError};
@@ -260,12 +261,16 @@ pub async fn run_due(
         }
     }
     // After the backfill, which may have written search rows too. A failure (the database
-    // role does not own the index, say) costs searches speed, not correctness: logged, and
-    // the other work goes on.
+    // role does not own the index, say) costs searches speed, not correctness: the other work
+    // goes on, and the warning is given once per process, not every tick.
+    static TIDY_WARNED: AtomicBool = AtomicBool::new(false);
     match store.tidy_search_index().await {
         Ok(0) => {}
         Ok(pages) => tracing::debug!(pages, "search index pending entries merged"),
-        Err(e) => tracing::warn!(error = %e, "search index pending entries not merged"),
+        Err(e) if !TIDY_WARNED.swap(true, Ordering::Relaxed) => {
+            tracing::warn!(error = %e, "search index pending entries not merged (warned once)")
+        }
+        Err(e) => tracing::debug!(error = %e, "search index pending entries not merged"),
     }
     Ok(())
 }

@@ -93,8 +93,9 @@ impl Intake {
     /// once it has the index ([`Intake::ready`]), so it must not wait for a registration that
     /// a load balancer will not send it.
     pub async fn load_index(&self, store: &dyn Store, retry: std::time::Duration) {
-        let started = std::time::Instant::now();
         loop {
+            // Timed per attempt: the figure is the load's, not the outage's.
+            let started = std::time::Instant::now();
             match self.candidates.catch_up(store).await {
                 Ok(n) => {
                     let stats = self.candidates.stats().await;

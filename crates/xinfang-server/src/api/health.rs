@@ -21,7 +21,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 /// answers and the node's duplicate index is loaded (at start it reads every stored signature,
 /// seconds at a million matters, and each registration's intake waits for that). 503
 /// `starting` until then, `database_unavailable` while the database cannot be reached. A load
-/// balancer routes by this; `/healthz` says only whether the node is alive.
+/// balancer routes by this; `/healthz` says whether the node and its database answer.
 pub async fn readyz(State(st): State<AppState>) -> Response {
     if let Err(e) = st.store.ping().await {
         tracing::warn!(error = %e, "readiness check failed");

@@ -135,6 +135,7 @@ async fn a_postgres_restart_answers_503_while_down_loses_no_acknowledged_write_a
         assert!(Instant::now() < give_up, "no recovery: {}", r.text);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    app.get("/readyz").await.expect(200);
     let session = app.login("supervisor").await;
     for id in &acknowledged {
         app.get_as(&session, &format!("/api/v1/matters/{id}"))
@@ -153,4 +154,70 @@ async fn a_postgres_restart_answers_503_while_down_loses_no_acknowledged_write_a
     r.expect(201);
     let audit = app.store.verify_audit().await.expect("verify");
     assert!(audit.broken.is_none(), "{:?}", audit.broken);
+}
+
+/// A node started while PostgreSQL is down cannot load its duplicate index, so it is not ready;
+/// it tries again by itself and becomes ready once the database is back, without waiting for a
+/// registration (which a load balancer routing by `/readyz` would never send it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_while_postgres_is_down_becomes_ready_when_it_is_back() {
+    if testing::test_url().is_none() {
+        return;
+    }
+    let cluster = match PrivateCluster::start() {
+        Ok(Some(c)) => Arc::new(c),
+        Ok(None) => return,
+        Err(e) => panic!("start a private PostgreSQL cluster: {e}"),
+    };
+    let clock = Arc::new(FixedClock::new(start_time()));
+    let vault = Vault::from_base64(&Vault::generate_key()).expect("key");
+    let store = PgStore::connect(
+        &cluster.url("test"),
+        vault,
+        clock,
+        PgOptions {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(1),
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .expect("open the store on the private cluster");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let stopper = cluster.clone();
+    tokio::task::spawn_blocking(move || stopper.stop())
+        .await
+        .expect("stop task")
+        .expect("stop PostgreSQL");
+
+    let intake = Arc::new(xinfang_server::intake::Intake::default());
+    let loading = {
+        let (intake, store) = (intake.clone(), store.clone());
+        tokio::spawn(async move {
+            intake
+                .load_index(store.as_ref(), Duration::from_millis(200))
+                .await
+        })
+    };
+    // As long as a query waits for a connection: the first load has failed by then too.
+    assert!(store.ping().await.is_err(), "the database is down");
+    assert!(!intake.ready(), "not ready without its index");
+
+    let starter = cluster.clone();
+    tokio::task::spawn_blocking(move || starter.start_again())
+        .await
+        .expect("start task")
+        .expect("start PostgreSQL again");
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while !intake.ready() {
+        assert!(
+            Instant::now() < give_up,
+            "never ready after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(5), loading)
+        .await
+        .expect("the load ends once it has succeeded")
+        .expect("load task");
 }

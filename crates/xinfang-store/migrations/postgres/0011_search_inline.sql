@@ -11,8 +11,12 @@
 -- row, uncompressed, up to the ~8 KB a page holds (only a longer letter is still toasted).
 --
 -- The vectors already stored move in with one rewrite, as 0010 did (a new table written in one
--- pass, indexes built once); inserting a toasted value into another table reads it whole, so
--- the new table gets every vector under the new rule.
+-- pass, indexes built once). `|| ''` makes each a fresh, uncompressed value (a value copied as
+-- it is would keep its compression), so the new table gets every vector under the new rule. A
+-- storage parameter an operator gave the GIN index (gin_pending_list_limit, README) is carried
+-- over to the new one.
+create temporary table matter_search_gin_options on commit drop as
+    select reloptions from pg_class where oid = 'matter_search_gin'::regclass;
 create table matter_search_new (
     organisation_id uuid not null,
     matter_id uuid not null,
@@ -20,13 +24,22 @@ create table matter_search_new (
     search tsvector not null
 ) with (toast_tuple_target = 8160, autovacuum_vacuum_insert_scale_factor = 0.005);
 insert into matter_search_new (organisation_id, matter_id, seq, search)
-select organisation_id, matter_id, seq, search from matter_search;
+select organisation_id, matter_id, seq, search || ''::tsvector from matter_search;
 drop table matter_search;
 alter table matter_search_new rename to matter_search;
 alter table matter_search add constraint matter_search_pkey primary key (organisation_id, matter_id);
 alter table matter_search add constraint matter_search_matter_fkey
     foreign key (organisation_id, matter_id) references matters (organisation_id, id);
 create index matter_search_gin on matter_search using gin (search);
+do $$
+declare
+    options text[];
+begin
+    select reloptions into options from matter_search_gin_options;
+    if options is not null then
+        execute format('alter index matter_search_gin set (%s)', array_to_string(options, ', '));
+    end if;
+end $$;
 create index matter_search_seq_idx on matter_search (organisation_id, seq desc);
 alter table matter_search alter column search set statistics 2000;
 create trigger matter_search_facet before insert on matter_search

@@ -655,8 +655,8 @@ async fn search(
         .join(" AND ");
     // A state filter of open states only (few by nature: a matter is open for weeks and closed
     // for years) is tested against the set of their matters' seqs, read once from
-    // matters_state_by_seq_idx (in seq order, so building the set appends to it: migration
-    // 0010) into a temporary index, instead of by reading each match's
+    // matters_state_by_seq_idx (each state's seqs in seq order, so building the set mostly
+    // appends to it: migration 0010) into a temporary index, instead of by reading each match's
     // matters row: a common word in a rare state read hundreds of thousands of rows (0.3-3 s).
     // The unary `+` stops SQLite from driving the query from that set (one full-text lookup
     // per member), and CROSS JOIN keeps the full-text index as the outer loop, newest first.

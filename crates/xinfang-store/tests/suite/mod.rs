@@ -485,19 +485,24 @@ impl Backend {
         .expect("move the matters' seq on");
     }
 
-    /// Bytes of matter_search's vectors stored out of line (its TOAST table's size) on
-    /// PostgreSQL; `None` on SQLite, whose FTS5 keeps no such table.
-    pub async fn search_bytes_out_of_line(&self) -> Option<i64> {
+    /// How PostgreSQL stores a matter's search vector: its compression method (`None`:
+    /// uncompressed), its stored size in bytes, and the bytes of the search table's TOAST
+    /// table (vectors moved out of their rows). `None` on SQLite, whose FTS5 keeps neither.
+    pub async fn search_vector_storage(&self, matter: PetitionId) -> Option<(Option<String>, i32, i64)> {
         let Engine::Postgres { schema, .. } = &self.engine else {
             return None;
         };
-        let bytes: i64 = sqlx::query_scalar(
-            "select pg_relation_size(reltoastrelid) from pg_class where oid = 'matter_search'::regclass",
+        let row: (Option<String>, i32, i64) = sqlx::query_as(
+            "select pg_column_compression(ms.search), pg_column_size(ms.search),
+                    pg_relation_size(c.reltoastrelid)
+             from matter_search ms, pg_class c
+             where ms.matter_id = $1::uuid and c.oid = 'matter_search'::regclass",
         )
+        .bind(matter.to_string())
         .fetch_one(&direct(schema).await)
         .await
-        .expect("the search table's TOAST size");
-        Some(bytes)
+        .expect("the search vector's storage");
+        Some(row)
     }
 
     /// Whether the events table still refuses an in-place edit (the store's own guard).
