@@ -419,3 +419,112 @@ async fn searches_reach_matches_far_below_the_newest_letters() {
         assert_eq!((total, exact), (count(&fee), true));
     }
 }
+
+/// A word in one letter of four among letters that arrive in bursts between other
+/// organisations' (on PostgreSQL, 2,000 seqs skipped after every 50 letters): the walk of the
+/// newest 2,048 letters finds 512 of its matches spread over 84,000 seqs, and the older ones
+/// are asked of the index by eras for a page just past the walk and by blocks of eras for
+/// deeper pages and the ranked thousand (postgres/search.rs `Groups`). Every page is the
+/// brute force's, and ranked ties come newest first.
+#[tokio::test]
+async fn pages_below_the_walk_are_found_by_eras_and_by_blocks() {
+    const LETTERS: usize = 6_000;
+    for b in backends().await {
+        eprintln!("backend: {}", b.name);
+        let s = &*b.store;
+        let o = Org::create(s, "某机场集团", "airport").await;
+        let clerk = Actor::Staff(o.clerk.clone());
+        let cx = BulkContext::of(s, b.vault(), o.id, t0())
+            .await
+            .expect("rules and calendar");
+        let start = t0() - Duration::days(30);
+        let parking = |i: usize| i.is_multiple_of(4);
+        // 行李: every other letter of the newest 2,400 (1,536 of them in the walk), one in
+        // fifty of the older ones.
+        let luggage = |i: usize| !parking(i) && (i >= 3_600 || i % 50 == 1);
+        let mut ids: Vec<PetitionId> = Vec::with_capacity(LETTERS);
+        let mut loader = s.bulk_loader(o.id).await.expect("loader");
+        let mut batch = Vec::new();
+        for i in 0..LETTERS {
+            // Titles of one length, so every parking letter ranks the same.
+            let (title, content) = if parking(i) {
+                (
+                    format!("停车场排队太久 第{i:04}号"),
+                    "晚上停车排队很久，希望改进。",
+                )
+            } else if luggage(i) {
+                (
+                    format!("航站楼空调太冷 第{i:04}号"),
+                    "候机厅温度太低，行李也很重。",
+                )
+            } else {
+                (format!("航站楼空调太冷 第{i:04}号"), "候机厅温度太低，希望调高。")
+            };
+            let mut m = matter(
+                Channel::Website,
+                PetitionType::Suggestion,
+                &title,
+                content,
+                vec![caller("旅客", &format!("137{:08}", i))],
+            );
+            m.received_at = Some(start + Duration::minutes(i as i64));
+            let built = MatterBuilder::register(&cx, &clerk, m).expect("bulk register");
+            ids.push(built.matter().id);
+            batch.push(built.finish().expect("rows"));
+            if batch.len() == 50 {
+                loader.load(std::mem::take(&mut batch)).await.expect("batch");
+                b.skip_seqs(2_000).await;
+            }
+        }
+        loader.load(batch).await.expect("last batch");
+        loader.finish().await.expect("finish");
+
+        let newest = |keep: &dyn Fn(usize) -> bool| -> Vec<PetitionId> {
+            (0..LETTERS).rev().filter(|&i| keep(i)).map(|i| ids[i]).collect()
+        };
+        let parking_letters = newest(&parking);
+        let page_of = |page: usize| parking_letters[(page - 1) * 20..page * 20].to_vec();
+        let got_of = async |q: &str, order: ListOrder, page: u32| {
+            let f = MatterFilter {
+                q: Some(q.to_string()),
+                order,
+                page,
+                ..filter()
+            };
+            let p = s.list_matters(&o.supervisor, &f).await.expect("list");
+            assert_eq!((p.total, p.total_exact), (COUNT_CAP, false));
+            p.items.iter().map(|m| m.id).collect::<Vec<_>>()
+        };
+        let got = async |order: ListOrder, page: u32| got_of("停车", order, page).await;
+        // Page 26 needs 8 matches below the walk, page 30 88 (eras), page 40 288 and page 50
+        // 488 (blocks, more than a block's expected 200).
+        for page in [1, 26, 30, 40, 50] {
+            assert_eq!(
+                got(ListOrder::Newest, page).await,
+                page_of(page as usize),
+                "page {page}"
+            );
+        }
+        for page in [1, 26, 27, 49, 50] {
+            assert_eq!(
+                got(ListOrder::Relevance, page).await,
+                page_of(page as usize),
+                "ranked page {page}"
+            );
+        }
+        assert!(got(ListOrder::Relevance, 51).await.is_empty());
+        // The last page of 行李 (1,872 letters) needs 336 matches below the walk: by eras, as
+        // the walk's density promises, then by blocks for the one-in-fifty letters below them.
+        let luggage_letters = newest(&luggage);
+        assert_eq!(luggage_letters.len(), 1_872);
+        for page in [77, 90, 94] {
+            let start = (page - 1) * 20;
+            let expected = &luggage_letters[start..(start + 20).min(luggage_letters.len())];
+            assert_eq!(
+                got_of("行李", ListOrder::Newest, page as u32).await,
+                expected,
+                "行李 page {page}"
+            );
+        }
+    }
+}

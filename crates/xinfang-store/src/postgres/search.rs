@@ -2,9 +2,10 @@
 //! first or ranked, at a million matters.
 //!
 //! Every matter has one row in `matter_search`: its jieba tokens as a tsvector ('simple'
-//! configuration, GIN index), its seq, and two kinds of facet lexeme the triggers of
-//! migrations 0007 and 0010 keep in the vector — `st_<state>` (the matter's state, rewritten
-//! by a transition) and `sq_<era>` (its seq's era, `seq >> ERA_BITS`, fixed). The parser of
+//! configuration, GIN index), its seq, and three kinds of facet lexeme the triggers of
+//! migrations 0007, 0010 and 0012 keep in the vector — `st_<state>` (the matter's state,
+//! rewritten by a transition), `sq_<era>` (its seq's era, `seq >> ERA_BITS`, fixed) and
+//! `sb_<block>` (its seq's block of eight eras, `seq >> BLOCK_BITS`, fixed). The parser of
 //! `to_tsvector` splits words at '_', so no word of a letter can be taken for a facet.
 //!
 //! A search is counted first, up to [`COUNT_CAP`] (the GIN index's bitmap of the matches,
@@ -22,12 +23,14 @@
 //!   for the bitmap alone of a word in 15 % of a million matters, and 4 µs per match visited.
 //!
 //! So [`Words::newest_of_many`] reads the newest [`WALK`] rows one by one (all a common word
-//! needs for a page), then asks the GIN index for the words *and* each group of eras below
-//! them, newest first, until it has enough: the index intersects the words with the era
-//! lexemes, so a search visits about the matches it returns, however its words are spread
-//! over time. Each ask costs ≈ 0.4 ms besides its matches, plus a read of the index's pending
-//! list (≈ 1.2–1.6 ms when half full at a million matters); the groups grow, so even a word
-//! whose newest thousand matches lie across the whole table takes a dozen asks.
+//! needs for a page), then asks the GIN index for the words *and* each group of eras or
+//! blocks below them, newest first, until it has enough ([`Groups`]): the index intersects
+//! the words with the facet lexemes, so a search visits about the matches it returns,
+//! however its words are spread over time. Each ask costs ≈ 0.4 ms besides its matches and
+//! the entries the index walks (a common word's eras; a rarer word's own entries, which is
+//! why rarer words ask by blocks), plus a read of the index's pending list (≈ 1.2–1.6 ms when
+//! half full at a million matters); the groups grow, so even a word whose newest thousand
+//! matches lie across the whole table takes a handful of asks.
 //!
 //! The pending list holds the vectors written since it was last merged into the index
 //! proper, which PostgreSQL does only when it reaches 4 MB or a vacuum comes by; the nodes'
@@ -46,40 +49,102 @@ use xinfang_core::matter::State;
 use xinfang_core::org::MatterScope;
 
 /// A seq's era is `seq >> ERA_BITS`: 4,096 consecutive seqs (of every organisation) share
-/// one `sq_<era>` lexeme, the unit in which a search asks for older matches ([`era_groups`]).
-/// Must match migrations/postgres/0010_search_eras.sql.
+/// one `sq_<era>` lexeme, the unit in which a search asks for older matches of common words
+/// ([`Groups`]). Must match migrations/postgres/0010_search_eras.sql.
 pub(super) const ERA_BITS: u32 = 12;
+
+/// A seq's block is `seq >> BLOCK_BITS`: 8 eras, 32,768 seqs, one `sb_<block>` lexeme, the
+/// unit in which a search asks for older matches of rarer words. Must match
+/// migrations/postgres/0012_search_blocks.sql.
+pub(super) const BLOCK_BITS: u32 = 15;
+
+/// Eras in a block.
+const ERAS_PER_BLOCK: i64 = 1 << (BLOCK_BITS - ERA_BITS);
 
 /// The newest rows of an organisation's search table read one by one before the GIN index is
 /// asked: a word in one letter of ten finds a page of 20 and more in them (0.5–1 ms).
 const WALK: i64 = 2_048;
 
-/// The groups of eras asked of the GIN index one after another below the walk, newest first,
-/// from era `upper` down to 0: two of [`FIRST_GROUP_ERAS`] eras, two of twice as many, …, then
-/// groups of [`MAX_GROUP_ERAS`].
-///
-/// A group costs an ask (0.4 ms at a million matters, plus a read of the index's pending list
-/// of entries not yet merged: up to 4 MB, ≈ 1.5 ms), and its matches are all visited (4 µs
-/// each) even when the search needs only the first of them. Small groups first keep a common
-/// word's visits near what it needs; growing ones keep a word in one letter of two hundred,
-/// whose thousand newest matches lie across two hundred thousand letters, to a handful of asks.
-fn era_groups(upper: i64) -> impl Iterator<Item = (i64, i64)> {
-    let mut next = upper;
-    let mut asked = 0u32;
-    std::iter::from_fn(move || {
-        if next < 0 {
-            return None;
-        }
-        let size = (FIRST_GROUP_ERAS << (asked / 2)).min(MAX_GROUP_ERAS);
-        asked += 1;
-        let group = ((next - size + 1).max(0), next);
-        next = group.0 - 1;
-        Some(group)
-    })
-}
+/// The most lexemes of one kind (eras or blocks) in one ask. The GIN index evaluates the
+/// tsquery on every entry it walks, so an ask's cost grows with its lexemes times the matters
+/// they hold: 2 eras 0.95 ms, 16 eras 8.3 ms, 64 eras 136 ms for one word at a million
+/// matters (migration 0012).
+const MAX_GROUP: i64 = 4;
 
-const FIRST_GROUP_ERAS: i64 = 2;
-const MAX_GROUP_ERAS: i64 = 32;
+/// The asks of the GIN index below the walk, newest first: each a tsquery of eras or blocks
+/// (`'sq_7' | 'sq_6'`, `'sb_3'`) that the statement of [`Words::newest_of_many`] ANDs with the
+/// words, until it has the matches it needs.
+///
+/// Which unit depends on how common the words are, which the walk measured: it found `found`
+/// matches in [`WALK`] rows spread over `span` seqs, so a block below holds about
+/// `found × 32,768 / span` of them (`found × 16` in a database of one organisation).
+///
+/// * When a block would hold no more than the search still needs, it asks by **blocks**
+///   (1, 1, 2, 2, 4, 4, … of them): a block holds more matters than such words have in the
+///   whole table, so the GIN index walks the words' entries, not the block's (1.3 ms for a
+///   word in one letter of 120 over two blocks, where 16 eras cost 8.3 ms), and a search of a
+///   word spread thin over a million matters takes a handful of asks.
+/// * Otherwise by **eras** (2, 2, 4, 4, … of them), down to a block's boundary at least 8
+///   eras below: a common word finds what it needs in one or two small asks, and visits
+///   about the matches it returns (a block would hold thousands of its matches, each visited
+///   at 4 µs to keep twenty). Below those eras, blocks: a word common among the newest
+///   letters but rare in older ones (the vocabulary of one season) would otherwise take an
+///   ask per 16,384 matters.
+///
+/// Eras and blocks never overlap: the era phase ends on a block's boundary, and the block
+/// holding `upper`, when asked, is filtered by the statement's `seq < low` like every ask.
+struct Groups;
+
+impl Groups {
+    /// The asks below era `upper` (the era of the row just below the walk), for a search that
+    /// needs `need` matches and found `found` of them in the walk, whose rows spread over
+    /// `span` seqs (more than it read when other organisations share the database).
+    fn plan(upper: i64, found: usize, span: i64, need: usize) -> Vec<String> {
+        const SHIFT: u32 = BLOCK_BITS - ERA_BITS;
+        let per_block = (found as i64).saturating_mul(1 << BLOCK_BITS) / span.max(1);
+        let still = need.saturating_sub(found) as i64;
+        let mut asks = Vec::new();
+        let mut next_block = upper >> SHIFT;
+        if per_block > still {
+            let floor = ((upper - ERAS_PER_BLOCK + 1).max(0) >> SHIFT) << SHIFT;
+            let mut next = upper;
+            for size in Self::sizes().skip(2) {
+                if next < floor {
+                    break;
+                }
+                let from = (next - size + 1).max(floor);
+                asks.push(Self::query("sq", from, next));
+                next = from - 1;
+            }
+            next_block = (floor >> SHIFT) - 1;
+        }
+        let mut next = next_block;
+        for size in Self::sizes() {
+            if next < 0 {
+                break;
+            }
+            let from = (next - size + 1).max(0);
+            asks.push(Self::query("sb", from, next));
+            next = from - 1;
+        }
+        asks
+    }
+
+    /// 1, 1, 2, 2, 4, 4, … up to [`MAX_GROUP`], then [`MAX_GROUP`] for ever (eras skip the
+    /// first two: 2, 2, 4, 4, …).
+    fn sizes() -> impl Iterator<Item = i64> {
+        (0u32..).map(|i| (1i64 << (i / 2).min(62)).min(MAX_GROUP))
+    }
+
+    /// The tsquery of the lexemes `<kind>_<from>` … `<kind>_<to>`, newest first.
+    fn query(kind: &str, from: i64, to: i64) -> String {
+        (from..=to)
+            .rev()
+            .map(|e| format!("'{kind}_{e}'"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
 
 /// Merges the GIN index's pending list into the index proper (`gin_clean_pending_list`, which
 /// needs the index's owner: the role that ran the migrations) and returns the pages merged.
@@ -123,14 +188,6 @@ pub(super) fn push_tsquery(q: &mut QueryBuilder<Postgres>, expr: String, states:
         q.push(" && ").push_bind(facets).push("::tsquery");
     }
     q.push(")");
-}
-
-/// The tsquery of the eras `from..=to` (`'sq_7' | 'sq_8' | …`).
-fn eras_tsquery(from: i64, to: i64) -> String {
-    (from..=to)
-        .map(|e| format!("'sq_{e}'"))
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// A search whose only filter besides the words is the state, by a viewer who sees the whole
@@ -271,12 +328,12 @@ impl Words<'_> {
     /// matter lies in exactly one of their ranges, so none is found twice.
     async fn newest_of_many(&self, conn: &mut PgConnection, need: usize) -> Result<Vec<Hit>> {
         let org = self.org.as_uuid();
-        // The walk, and in the same statement (one snapshot) the lowest seq it may read and
-        // how many rows it may read (fewer than WALK: all of the organisation's), from an
-        // index-only scan; the walk itself stops at its `need`-th match.
+        // The walk, and in the same statement (one snapshot) the lowest and highest seq it may
+        // read and how many rows it may read (fewer than WALK: all of the organisation's),
+        // from an index-only scan; the walk itself stops at its `need`-th match.
         let mut q = QueryBuilder::<Postgres>::new("(");
         self.select(&mut q);
-        q.push(", 0::bigint as walked from (select matter_id, seq, search from matter_search where organisation_id = ")
+        q.push(", 0::bigint as walked, 0::bigint as top from (select matter_id, seq, search from matter_search where organisation_id = ")
             .push_bind(org)
             .push(" order by seq desc limit ")
             .push_bind(WALK)
@@ -284,41 +341,42 @@ impl Words<'_> {
         self.matching(&mut q);
         q.push(" order by ms.seq desc limit ")
             .push_bind(need as i64)
-            .push(") union all (select null, min(seq), null, count(*) from (select seq from matter_search where organisation_id = ")
+            .push(") union all (select null, min(seq), null, count(*), max(seq) from (select seq from matter_search where organisation_id = ")
             .push_bind(org)
             .push(" order by seq desc limit ")
             .push_bind(WALK)
             .push(") s)");
         let mut hits = Vec::with_capacity(need.min(COUNT_CAP as usize));
-        let mut low = None;
+        let mut walked = None;
         for r in &q.build().fetch_all(&mut *conn).await? {
             if r.try_get::<Option<Uuid>, _>("matter_id")?.is_some() {
                 hits.push(Self::hit(r)?);
             } else if r.try_get::<i64, _>("walked")? == WALK {
-                low = r.try_get::<Option<i64>, _>("seq")?;
+                walked = r
+                    .try_get::<Option<i64>, _>("seq")?
+                    .zip(r.try_get::<Option<i64>, _>("top")?);
             }
         }
-        // `low`: every seq at or above it has been looked at.
-        let Some(low) = low else {
+        // `low`: every seq at or above it has been looked at, `top` the newest of them.
+        let Some((low, top)) = walked else {
             return Ok(hits);
         };
         if hits.len() >= need || low <= 0 {
             return Ok(hits);
         }
-        // Below the walk, era by era newest first: one statement, a nested loop over the
-        // groups of eras (each asked of the GIN index with the words, its matches sorted),
-        // stopped by the limit as soon as it has the rest of `need` — so a search visits the
-        // matches it returns and at most one group's more. The loop's order is the array's
-        // and the groups are disjoint ranges of seqs, so the rows come newest first.
+        // Below the walk, newest first: one statement, a nested loop over the asks of
+        // [`Groups`] (each of the GIN index, the words and a group of eras or blocks, its
+        // matches sorted), stopped by the limit as soon as it has the rest of `need` — so a
+        // search visits the matches it returns and at most one group's more. The loop's order
+        // is the array's and the groups are disjoint ranges of seqs, so the rows come newest
+        // first.
         //
         // A ranked search ranks only the rows the limit lets through, each read again by its
         // ctid (same statement, same snapshot, so the version found): ranked where they are
         // found, the group's matches beyond the limit (up to one group's more) were ranked
         // too, 2-4 µs each — a third of the statement for a common word (measured 10.5 → 6.5
         // ms). Carrying the vectors through the sort instead cost more than it saved.
-        let groups: Vec<String> = era_groups((low - 1) >> ERA_BITS)
-            .map(|(from, to)| eras_tsquery(from, to))
-            .collect();
+        let groups = Groups::plan((low - 1) >> ERA_BITS, hits.len(), top - low + 1, need);
         let mut q = QueryBuilder::<Postgres>::new("select h.matter_id, h.seq, ");
         if self.ranked {
             q.push("(select ts_rank(x.search, to_tsquery('simple', ")
@@ -329,7 +387,7 @@ impl Words<'_> {
         }
         q.push(" as r from unnest(")
             .push_bind(groups)
-            .push("::text[]) as g (eras) cross join lateral (select ms.matter_id, ms.seq, ms.ctid as t")
+            .push("::text[]) as g (facets) cross join lateral (select ms.matter_id, ms.seq, ms.ctid as t")
             .push(" from matter_search ms where ms.organisation_id = ")
             .push_bind(org)
             .push(" and ms.seq < ")
@@ -338,7 +396,7 @@ impl Words<'_> {
         push_tsquery(&mut q, self.expr.to_string(), self.states);
         // `+ 0`: sorted from what the GIN index found, never by walking
         // matter_search_seq_idx.
-        q.push(" && g.eras::tsquery) order by ms.seq + 0 desc) h limit ")
+        q.push(" && g.facets::tsquery) order by ms.seq + 0 desc) h limit ")
             .push_bind((need - hits.len()) as i64);
         for r in &q.build().fetch_all(&mut *conn).await? {
             hits.push(Self::hit(r)?);
@@ -495,20 +553,89 @@ async fn ranked_filtered(
 mod tests {
     use super::*;
 
-    #[test]
-    fn groups_of_eras_cover_every_era_once_newest_first_and_grow() {
-        let groups: Vec<(i64, i64)> = era_groups(100).collect();
-        assert_eq!(&groups[..4], &[(99, 100), (97, 98), (93, 96), (89, 92)]);
-        assert_eq!(groups.last().map(|g| g.0), Some(0));
-        for pair in groups.windows(2) {
-            assert_eq!(pair[1].1, pair[0].0 - 1, "adjacent, no gap, no overlap");
-        }
-        assert!(groups.iter().all(|(from, to)| to - from < MAX_GROUP_ERAS));
-        assert_eq!(era_groups(0).collect::<Vec<_>>(), vec![(0, 0)]);
+    /// The eras an ask covers: its own, or its blocks' eight each.
+    fn eras_of(ask: &str) -> Vec<i64> {
+        ask.split(" | ")
+            .flat_map(|lexeme| {
+                let lexeme = lexeme.trim_matches('\'');
+                let (kind, n) = lexeme.split_once('_').expect("kind_n");
+                let n: i64 = n.parse().expect("number");
+                let eras = match kind {
+                    "sq" => n..=n,
+                    "sb" => n * ERAS_PER_BLOCK..=n * ERAS_PER_BLOCK + ERAS_PER_BLOCK - 1,
+                    other => panic!("unknown lexeme kind {other}"),
+                };
+                eras.rev()
+            })
+            .collect()
+    }
+
+    /// Every era from `upper` down to 0 is asked exactly once, newest first, and no ask holds
+    /// more than MAX_GROUP lexemes.
+    fn assert_covers(asks: &[String], upper: i64) {
+        let mut seen: Vec<i64> = asks.iter().flat_map(|a| eras_of(a)).collect();
+        assert!(
+            asks.iter().all(|a| a.split(" | ").count() as i64 <= MAX_GROUP),
+            "{asks:?}"
+        );
+        let newest_first = seen.windows(2).all(|w| w[0] > w[1]);
+        assert!(newest_first, "asks overlap or go back up: {asks:?}");
+        seen.retain(|&e| e <= upper);
+        assert_eq!(seen, (0..=upper).rev().collect::<Vec<_>>(), "{asks:?}");
     }
 
     #[test]
-    fn a_group_of_eras_is_one_tsquery_of_their_lexemes() {
-        assert_eq!(eras_tsquery(7, 9), "'sq_7' | 'sq_8' | 'sq_9'");
+    fn a_common_word_asks_by_small_groups_of_eras_then_by_blocks() {
+        // 500 matches in the walk's 2,048 seqs: a block would hold 8,000 of them.
+        let asks = Groups::plan(100, 500, 2_048, 1_000);
+        assert_eq!(
+            &asks[..5],
+            &[
+                "'sq_100' | 'sq_99'",
+                "'sq_98' | 'sq_97'",
+                "'sq_96' | 'sq_95' | 'sq_94' | 'sq_93'",
+                "'sq_92' | 'sq_91' | 'sq_90' | 'sq_89'",
+                "'sq_88'",
+            ]
+        );
+        assert_eq!(&asks[5..8], &["'sb_10'", "'sb_9'", "'sb_8' | 'sb_7'"]);
+        assert_covers(&asks, 100);
+    }
+
+    #[test]
+    fn a_rare_word_asks_by_growing_groups_of_blocks() {
+        // 3 matches in the walk: a block holds about 48, the search needs 997 more.
+        let asks = Groups::plan(100, 3, 2_048, 1_000);
+        assert_eq!(
+            &asks[..4],
+            &["'sb_12'", "'sb_11'", "'sb_10' | 'sb_9'", "'sb_8' | 'sb_7'"]
+        );
+        assert_covers(&asks, 100);
+        assert_eq!(Groups::plan(100, 0, 2_048, 20)[0], "'sb_12'");
+        // A page of 20 with 19 matches in the walk needs one more, fewer than a block holds.
+        assert_eq!(Groups::plan(100, 19, 2_048, 20)[0], "'sq_100' | 'sq_99'");
+    }
+
+    #[test]
+    fn the_walks_matches_are_weighed_by_the_seqs_it_spans() {
+        // 100 matches in 2,048 rows of one organisation among others, over a million seqs:
+        // about 3 in a block.
+        assert_eq!(Groups::plan(300, 100, 1 << 20, 1_000)[0], "'sb_37'");
+        assert_eq!(Groups::plan(300, 100, 2_048, 1_000)[0], "'sq_300' | 'sq_299'");
+    }
+
+    #[test]
+    fn the_first_eras_end_where_the_table_does() {
+        assert_eq!(
+            Groups::plan(3, 500, 2_048, 1_000),
+            vec!["'sq_3' | 'sq_2'", "'sq_1' | 'sq_0'"]
+        );
+        assert_eq!(Groups::plan(0, 500, 2_048, 1_000), vec!["'sq_0'"]);
+        assert_eq!(Groups::plan(0, 0, 2_048, 1_000), vec!["'sb_0'"]);
+        for upper in 0..40 {
+            for found in [0, 5, 500] {
+                assert_covers(&Groups::plan(upper, found, 2_048, 1_000), upper);
+            }
+        }
     }
 }
