@@ -36,6 +36,10 @@ pub struct Config {
     /// The node's background work (deadline scan, daily report); `None` runs none (tests that
     /// drive time themselves, or a node kept for requests only).
     pub background: Option<background::Background>,
+    /// How often the node merges the search index's recent entries
+    /// ([`background::run_upkeep`]); `None` never (PostgreSQL then merges them when 4 MB
+    /// have gathered, or at a vacuum).
+    pub index_tidy: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -46,6 +50,7 @@ impl Default for Config {
             session_hours: 12,
             public_per_minute: 30,
             background: None,
+            index_tidy: None,
         }
     }
 }
@@ -153,6 +158,13 @@ impl Application {
                 stopped,
             ))
         });
+        let upkeep = self.state.config.index_tidy.map(|every| {
+            tokio::spawn(background::run_upkeep(
+                self.state.store.clone(),
+                every,
+                stop.subscribe(),
+            ))
+        });
         let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -163,6 +175,9 @@ impl Application {
         loading.abort();
         if let Some(w) = worker {
             let _ = w.await;
+        }
+        if let Some(u) = upkeep {
+            let _ = u.await;
         }
         served
     }

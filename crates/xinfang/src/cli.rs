@@ -63,6 +63,11 @@ struct Jobs {
     /// Seconds between deadline scans; 0 runs no background work on this node.
     #[arg(long, env = "XINFANG_SCAN_INTERVAL", default_value_t = 60)]
     scan_interval: u64,
+    /// Seconds between merges of the full-text index's recent entries (PostgreSQL's GIN
+    /// pending list, which every search reads whole); 0 leaves them to PostgreSQL (merged at
+    /// 4 MB or by a vacuum). Runs whatever the scan interval.
+    #[arg(long, env = "XINFANG_INDEX_TIDY_INTERVAL", default_value_t = 1)]
+    index_tidy_interval: u64,
 }
 
 impl Jobs {
@@ -74,6 +79,10 @@ impl Jobs {
             }
             b
         })
+    }
+
+    fn index_tidy(&self) -> Option<std::time::Duration> {
+        (self.index_tidy_interval > 0).then(|| std::time::Duration::from_secs(self.index_tidy_interval))
     }
 }
 
@@ -239,6 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     bind,
                     secure_cookies,
                     background: jobs.background(),
+                    index_tidy: jobs.index_tidy(),
                     ..Config::default()
                 },
             )
@@ -271,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Config {
                         bind,
                         background: Some(Background::new(std::time::Duration::from_secs(60))),
+                        index_tidy: Some(std::time::Duration::from_secs(1)),
                         ..Config::default()
                     },
                 )

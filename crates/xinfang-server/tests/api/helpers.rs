@@ -436,6 +436,11 @@ async fn seed(store: &dyn Store) -> Seeded {
 }
 
 impl TestApp {
+    /// Whether the store is PostgreSQL (`XINFANG_TEST_POSTGRES_URL`), not SQLite.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self._db, TestDatabase::Postgres(_))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -33,9 +33,9 @@
 //! matches lie across the whole table takes a handful of asks.
 //!
 //! The pending list holds the vectors written since it was last merged into the index
-//! proper, which PostgreSQL does only when it reaches 4 MB or a vacuum comes by; the nodes'
-//! background loop merges it every scan interval instead ([`tidy_index`]), so searches read
-//! at most one interval's registrations there.
+//! proper, which PostgreSQL does only when it reaches 4 MB or a vacuum comes by; every node
+//! merges it every second instead ([`tidy_index`], the server's index upkeep), so searches
+//! read at most a second's registrations there.
 
 use super::matters::{SUMMARY_COLUMNS, count_filtered, push_filters, push_scope, summary};
 use crate::Result;
