@@ -77,7 +77,8 @@ const MAX_GROUP: i64 = 4;
 ///
 /// Which unit depends on how common the words are, which the walk measured: it found `found`
 /// matches in [`WALK`] rows spread over `span` seqs, so a block below holds about
-/// `found × 32,768 / span` of them (`found × 16` in a database of one organisation).
+/// `found × 32,768 / span` of them (`found × 16` in a database of one organisation). When it
+/// found none, PostgreSQL's statistics of the table say at most how many ([`LexemeShares`]).
 ///
 /// * When a block would hold no more than the search still needs, it asks by **blocks**
 ///   (1, 1, 2, 2, 4, 4, … of them): a block holds more matters than such words have in the
@@ -98,10 +99,15 @@ struct Groups;
 impl Groups {
     /// The asks below era `upper` (the era of the row just below the walk), for a search that
     /// needs `need` matches and found `found` of them in the walk, whose rows spread over
-    /// `span` seqs (more than it read when other organisations share the database).
-    fn plan(upper: i64, found: usize, span: i64, need: usize) -> Vec<String> {
+    /// `span` seqs (more than it read when other organisations share the database). When the
+    /// walk found none, `share` is what the statistics say of the words ([`LexemeShares`]:
+    /// at most that share of the rows holds them), if they say anything.
+    fn plan(upper: i64, found: usize, span: i64, share: Option<f64>, need: usize) -> Vec<String> {
         const SHIFT: u32 = BLOCK_BITS - ERA_BITS;
-        let per_block = (found as i64).saturating_mul(1 << BLOCK_BITS) / span.max(1);
+        let per_block = match share {
+            Some(share) if found == 0 => (share * f64::from(1u32 << BLOCK_BITS)) as i64,
+            _ => (found as i64).saturating_mul(1 << BLOCK_BITS) / span.max(1),
+        };
         let still = need.saturating_sub(found) as i64;
         let mut asks = Vec::new();
         let mut next_block = upper >> SHIFT;
@@ -197,32 +203,107 @@ pub(super) fn plain_search(scope: &MatterScope, f: &MatterFilter) -> bool {
     scope.all && f.q.is_some() && f.words_and_states_only()
 }
 
-/// The searches (an organisation and its words, without a state) this node has seen match at
-/// least [`COUNT_CAP`] matters.
+/// What this node has learnt of how common searches and words are.
 ///
-/// For words alone the count can only stay "1,000+" once it is: a matter's title and content
-/// never change and matters are never deleted, so a search's matches only grow. Knowing it,
-/// a page newest first needs only its own matches, not the newest thousand. A state is not
-/// remembered (matters leave states), nor are other filters. The set is bounded
-/// ([`CommonSearches::MAX`]); a node that has learnt that many counts the others each time.
+/// `known`: the searches (an organisation and its words, without a state) seen to match at
+/// least [`COUNT_CAP`] matters. For words alone the count can only stay "1,000+" once it is:
+/// a matter's title and content never change and matters are never deleted, so a search's
+/// matches only grow. Knowing it, a page newest first needs only its own matches, not the
+/// newest thousand. A state is not remembered (matters leave states), nor are other filters.
+/// The set is bounded ([`CommonSearches::MAX`]); a node that has learnt that many counts the
+/// others each time.
+///
+/// `shares`: the share of the search table's rows that hold each of its most common lexemes,
+/// from PostgreSQL's statistics ([`LexemeShares`]).
 #[derive(Default)]
-pub(super) struct CommonSearches(std::sync::RwLock<std::collections::HashSet<(OrganisationId, String)>>);
+pub(super) struct CommonSearches {
+    known: std::sync::RwLock<std::collections::HashSet<(OrganisationId, String)>>,
+    shares: LexemeShares,
+}
 
 impl CommonSearches {
     const MAX: usize = 10_000;
 
     fn knows(&self, org: OrganisationId, expr: &str) -> bool {
-        self.0
+        self.known
             .read()
             .is_ok_and(|set| set.contains(&(org, expr.to_string())))
     }
 
     fn learn(&self, org: OrganisationId, expr: &str) {
-        if let Ok(mut set) = self.0.write()
+        if let Ok(mut set) = self.known.write()
             && set.len() < Self::MAX
         {
             set.insert((org, expr.to_string()));
         }
+    }
+}
+
+/// The share of `matter_search` rows holding each of its most common lexemes, as ANALYZE
+/// last sampled them (`pg_stats.most_common_elems` of the search column: up to 20,000 at its
+/// statistics target of 2000), read by a node at most every [`LexemeShares::TTL`].
+///
+/// It tells a search how common its words are below the newest letters when the walk found
+/// none of them there ([`Groups`]): a word the newest letters do not use may fill the older
+/// ones (the vocabulary of a past season), and asked by blocks it would visit thousands of
+/// matches to keep a thousand.
+#[derive(Default)]
+struct LexemeShares(std::sync::RwLock<Option<Shares>>);
+
+struct Shares {
+    read: std::time::Instant,
+    of: std::collections::HashMap<String, f32>,
+    /// The smallest share listed: a lexeme not listed is rarer.
+    floor: f32,
+}
+
+impl LexemeShares {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+    /// At most the share of rows holding every one of `words` (the rarest one's share), or
+    /// None while the table has no statistics.
+    async fn of_all(&self, conn: &mut PgConnection, words: &[&str]) -> Result<Option<f64>> {
+        let fresh = |s: &Shares| s.read.elapsed() < Self::TTL;
+        if !self.0.read().is_ok_and(|s| s.as_ref().is_some_and(fresh)) {
+            let read = Self::read(conn).await?;
+            if let Ok(mut slot) = self.0.write() {
+                *slot = read;
+            }
+        }
+        Ok(self.0.read().ok().and_then(|s| {
+            let s = s.as_ref()?;
+            words
+                .iter()
+                .map(|w| f64::from(s.of.get(*w).copied().unwrap_or(s.floor)))
+                .reduce(f64::min)
+        }))
+    }
+
+    async fn read(conn: &mut PgConnection) -> Result<Option<Shares>> {
+        let row = sqlx::query(
+            "select most_common_elems::text::text[] as elems, most_common_elem_freqs as freqs from pg_stats
+              where schemaname = current_schema() and tablename = 'matter_search' and attname = 'search'",
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (Some(elems), Some(freqs)) = (
+            row.try_get::<Option<Vec<String>>, _>("elems")?,
+            row.try_get::<Option<Vec<f32>>, _>("freqs")?,
+        ) else {
+            return Ok(None);
+        };
+        // The shares of the elements, then the least and the greatest of them and the share of
+        // null vectors.
+        let floor = freqs.get(elems.len()).copied().unwrap_or(0.0);
+        let of = elems.into_iter().zip(freqs).collect();
+        Ok(Some(Shares {
+            read: std::time::Instant::now(),
+            of,
+            floor,
+        }))
     }
 }
 
@@ -312,11 +393,17 @@ impl Words<'_> {
     }
 
     /// The newest `need` matches of a search with `total` matches counted (up to the cap).
-    async fn newest(&self, conn: &mut PgConnection, total: u64, need: usize) -> Result<Vec<Hit>> {
+    async fn newest(
+        &self,
+        common: &CommonSearches,
+        conn: &mut PgConnection,
+        total: u64,
+        need: usize,
+    ) -> Result<Vec<Hit>> {
         if total < COUNT_CAP {
             self.all(conn).await
         } else {
-            self.newest_of_many(conn, need).await
+            self.newest_of_many(common, conn, need).await
         }
     }
 
@@ -326,7 +413,12 @@ impl Words<'_> {
     /// The walk and the eras below it are two statements: a matter registered in between lies
     /// above the walk and is not seen (as if the search had run a moment earlier); each older
     /// matter lies in exactly one of their ranges, so none is found twice.
-    async fn newest_of_many(&self, conn: &mut PgConnection, need: usize) -> Result<Vec<Hit>> {
+    async fn newest_of_many(
+        &self,
+        common: &CommonSearches,
+        conn: &mut PgConnection,
+        need: usize,
+    ) -> Result<Vec<Hit>> {
         let org = self.org.as_uuid();
         // The walk, and in the same statement (one snapshot) the lowest and highest seq it may
         // read and how many rows it may read (fewer than WALK: all of the organisation's),
@@ -376,7 +468,13 @@ impl Words<'_> {
         // found, the group's matches beyond the limit (up to one group's more) were ranked
         // too, 2-4 µs each — a third of the statement for a common word (measured 10.5 → 6.5
         // ms). Carrying the vectors through the sort instead cost more than it saved.
-        let groups = Groups::plan((low - 1) >> ERA_BITS, hits.len(), top - low + 1, need);
+        let density = if hits.is_empty() {
+            let words: Vec<&str> = self.expr.split(" & ").map(|w| w.trim_matches('\'')).collect();
+            common.shares.of_all(conn, &words).await?
+        } else {
+            None
+        };
+        let groups = Groups::plan((low - 1) >> ERA_BITS, hits.len(), top - low + 1, density, need);
         let mut q = QueryBuilder::<Postgres>::new("select h.matter_id, h.seq, ");
         if self.ranked {
             q.push("(select ts_rank(x.search, to_tsquery('simple', ")
@@ -457,7 +555,7 @@ pub(super) async fn newest_first(
     if total == 0 || (total < COUNT_CAP && end - per_page as usize >= total as usize) {
         return Ok(Page::counted(Vec::new(), total, page, per_page));
     }
-    let hits = words.newest(conn, total, end).await?;
+    let hits = words.newest(common, conn, total, end).await?;
     let items = read_page(conn, org, page_of(&hits, page, per_page), now).await?;
     Ok(Page::counted(items, total, page, per_page))
 }
@@ -493,7 +591,7 @@ pub(super) async fn ranked(
     if total == 0 {
         return Ok(Page::counted(Vec::new(), total, page, per_page));
     }
-    let mut hits = words.newest(conn, total, COUNT_CAP as usize).await?;
+    let mut hits = words.newest(common, conn, total, COUNT_CAP as usize).await?;
     hits.sort_by(|a, b| b.rank.total_cmp(&a.rank).then(b.seq.cmp(&a.seq)));
     let items = read_page(conn, org, page_of(&hits, page, per_page), now).await?;
     Ok(Page::counted(items, total, page, per_page))
@@ -587,7 +685,7 @@ mod tests {
     #[test]
     fn a_common_word_asks_by_small_groups_of_eras_then_by_blocks() {
         // 500 matches in the walk's 2,048 seqs: a block would hold 8,000 of them.
-        let asks = Groups::plan(100, 500, 2_048, 1_000);
+        let asks = Groups::plan(100, 500, 2_048, None, 1_000);
         assert_eq!(
             &asks[..5],
             &[
@@ -605,36 +703,53 @@ mod tests {
     #[test]
     fn a_rare_word_asks_by_growing_groups_of_blocks() {
         // 3 matches in the walk: a block holds about 48, the search needs 997 more.
-        let asks = Groups::plan(100, 3, 2_048, 1_000);
+        let asks = Groups::plan(100, 3, 2_048, None, 1_000);
         assert_eq!(
             &asks[..4],
             &["'sb_12'", "'sb_11'", "'sb_10' | 'sb_9'", "'sb_8' | 'sb_7'"]
         );
         assert_covers(&asks, 100);
-        assert_eq!(Groups::plan(100, 0, 2_048, 20)[0], "'sb_12'");
+        assert_eq!(Groups::plan(100, 0, 2_048, None, 20)[0], "'sb_12'");
         // A page of 20 with 19 matches in the walk needs one more, fewer than a block holds.
-        assert_eq!(Groups::plan(100, 19, 2_048, 20)[0], "'sq_100' | 'sq_99'");
+        assert_eq!(Groups::plan(100, 19, 2_048, None, 20)[0], "'sq_100' | 'sq_99'");
     }
 
     #[test]
     fn the_walks_matches_are_weighed_by_the_seqs_it_spans() {
         // 100 matches in 2,048 rows of one organisation among others, over a million seqs:
         // about 3 in a block.
-        assert_eq!(Groups::plan(300, 100, 1 << 20, 1_000)[0], "'sb_37'");
-        assert_eq!(Groups::plan(300, 100, 2_048, 1_000)[0], "'sq_300' | 'sq_299'");
+        assert_eq!(Groups::plan(300, 100, 1 << 20, None, 1_000)[0], "'sb_37'");
+        assert_eq!(
+            Groups::plan(300, 100, 2_048, None, 1_000)[0],
+            "'sq_300' | 'sq_299'"
+        );
+    }
+
+    #[test]
+    fn when_the_walk_found_none_the_statistics_weigh_the_words() {
+        // 5.6 % of the rows: about 1,835 in a block, more than the thousand a ranking needs.
+        assert_eq!(
+            Groups::plan(100, 0, 2_048, Some(0.056), 1_000)[0],
+            "'sq_100' | 'sq_99'"
+        );
+        // A word rarer than every listed one.
+        assert_eq!(Groups::plan(100, 0, 2_048, Some(0.0005), 1_000)[0], "'sb_12'");
+        // The walk's own count wins when it found any.
+        assert_eq!(Groups::plan(100, 5, 2_048, Some(0.5), 1_000)[0], "'sb_12'");
+        assert_covers(&Groups::plan(100, 0, 2_048, Some(0.056), 1_000), 100);
     }
 
     #[test]
     fn the_first_eras_end_where_the_table_does() {
         assert_eq!(
-            Groups::plan(3, 500, 2_048, 1_000),
+            Groups::plan(3, 500, 2_048, None, 1_000),
             vec!["'sq_3' | 'sq_2'", "'sq_1' | 'sq_0'"]
         );
-        assert_eq!(Groups::plan(0, 500, 2_048, 1_000), vec!["'sq_0'"]);
-        assert_eq!(Groups::plan(0, 0, 2_048, 1_000), vec!["'sb_0'"]);
+        assert_eq!(Groups::plan(0, 500, 2_048, None, 1_000), vec!["'sq_0'"]);
+        assert_eq!(Groups::plan(0, 0, 2_048, None, 1_000), vec!["'sb_0'"]);
         for upper in 0..40 {
             for found in [0, 5, 500] {
-                assert_covers(&Groups::plan(upper, found, 2_048, 1_000), upper);
+                assert_covers(&Groups::plan(upper, found, 2_048, None, 1_000), upper);
             }
         }
     }
