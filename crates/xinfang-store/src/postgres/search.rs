@@ -250,6 +250,8 @@ impl CommonSearches {
 #[derive(Default)]
 struct LexemeShares(std::sync::RwLock<Option<Shares>>);
 
+/// One reading of the statistics; without any (a table never analyzed), no lexeme and a
+/// floor of 0.
 struct Shares {
     read: std::time::Instant,
     of: std::collections::HashMap<String, f32>,
@@ -260,14 +262,14 @@ struct Shares {
 impl LexemeShares {
     const TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
-    /// At most the share of rows holding every one of `words` (the rarest one's share), or
-    /// None while the table has no statistics.
+    /// At most the share of rows holding every one of `words` (the rarest one's share; 0 while
+    /// the table has no statistics).
     async fn of_all(&self, conn: &mut PgConnection, words: &[&str]) -> Result<Option<f64>> {
         let fresh = |s: &Shares| s.read.elapsed() < Self::TTL;
         if !self.0.read().is_ok_and(|s| s.as_ref().is_some_and(fresh)) {
             let read = Self::read(conn).await?;
             if let Ok(mut slot) = self.0.write() {
-                *slot = read;
+                *slot = Some(read);
             }
         }
         Ok(self.0.read().ok().and_then(|s| {
@@ -279,31 +281,32 @@ impl LexemeShares {
         }))
     }
 
-    async fn read(conn: &mut PgConnection) -> Result<Option<Shares>> {
+    async fn read(conn: &mut PgConnection) -> Result<Shares> {
         let row = sqlx::query(
             "select most_common_elems::text::text[] as elems, most_common_elem_freqs as freqs from pg_stats
               where schemaname = current_schema() and tablename = 'matter_search' and attname = 'search'",
         )
         .fetch_optional(&mut *conn)
         .await?;
+        let mut shares = Shares {
+            read: std::time::Instant::now(),
+            of: Default::default(),
+            floor: 0.0,
+        };
         let Some(row) = row else {
-            return Ok(None);
+            return Ok(shares);
         };
         let (Some(elems), Some(freqs)) = (
             row.try_get::<Option<Vec<String>>, _>("elems")?,
             row.try_get::<Option<Vec<f32>>, _>("freqs")?,
         ) else {
-            return Ok(None);
+            return Ok(shares);
         };
         // The shares of the elements, then the least and the greatest of them and the share of
         // null vectors.
-        let floor = freqs.get(elems.len()).copied().unwrap_or(0.0);
-        let of = elems.into_iter().zip(freqs).collect();
-        Ok(Some(Shares {
-            read: std::time::Instant::now(),
-            of,
-            floor,
-        }))
+        shares.floor = freqs.get(elems.len()).copied().unwrap_or(0.0);
+        shares.of = elems.into_iter().zip(freqs).collect();
+        Ok(shares)
     }
 }
 
