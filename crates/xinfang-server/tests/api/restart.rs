@@ -22,6 +22,29 @@ fn matter(i: usize) -> Value {
            "petitioner": {"name": NAME, "phone": PHONE}})
 }
 
+/// A store on the private cluster's `test` database with a fresh key: a small pool that gives
+/// up on a connection after a second, so requests fail fast while the cluster is down.
+async fn open_store(
+    cluster: &PrivateCluster,
+    clock: Arc<FixedClock>,
+    max_connections: u32,
+) -> Arc<dyn Store> {
+    let vault = Vault::from_base64(&Vault::generate_key()).expect("key");
+    let store = PgStore::connect(
+        &cluster.url("test"),
+        vault,
+        clock,
+        PgOptions {
+            max_connections,
+            acquire_timeout: Duration::from_secs(1),
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .expect("open the store on the private cluster");
+    Arc::new(store)
+}
+
 // Several worker threads: the writes in flight and the server really run while PostgreSQL stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_answers_503_while_down_loses_no_acknowledged_write_and_recovers() {
@@ -34,20 +57,7 @@ async fn a_postgres_restart_answers_503_while_down_loses_no_acknowledged_write_a
         Err(e) => panic!("start a private PostgreSQL cluster: {e}"),
     };
     let clock = Arc::new(FixedClock::new(start_time()));
-    let vault = Vault::from_base64(&Vault::generate_key()).expect("key");
-    let store = PgStore::connect(
-        &cluster.url("test"),
-        vault,
-        clock.clone(),
-        PgOptions {
-            max_connections: 4,
-            acquire_timeout: Duration::from_secs(1),
-            ..PgOptions::default()
-        },
-    )
-    .await
-    .expect("open the store on the private cluster");
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_store(&cluster, clock.clone(), 4).await;
     let app = spawn_app_on(Config::default(), store, clock).await;
 
     let mut acknowledged = Vec::new();
@@ -170,20 +180,7 @@ async fn a_node_started_while_postgres_is_down_becomes_ready_when_it_is_back() {
         Err(e) => panic!("start a private PostgreSQL cluster: {e}"),
     };
     let clock = Arc::new(FixedClock::new(start_time()));
-    let vault = Vault::from_base64(&Vault::generate_key()).expect("key");
-    let store = PgStore::connect(
-        &cluster.url("test"),
-        vault,
-        clock,
-        PgOptions {
-            max_connections: 2,
-            acquire_timeout: Duration::from_secs(1),
-            ..PgOptions::default()
-        },
-    )
-    .await
-    .expect("open the store on the private cluster");
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_store(&cluster, clock, 2).await;
     let stopper = cluster.clone();
     tokio::task::spawn_blocking(move || stopper.stop())
         .await

@@ -58,8 +58,11 @@ pub(super) const ERA_BITS: u32 = 12;
 /// migrations/postgres/0012_search_blocks.sql.
 pub(super) const BLOCK_BITS: u32 = 15;
 
+/// A block's number is its eras' numbers shifted right by this much.
+const BLOCK_OF_ERA: u32 = BLOCK_BITS - ERA_BITS;
+
 /// Eras in a block.
-const ERAS_PER_BLOCK: i64 = 1 << (BLOCK_BITS - ERA_BITS);
+const ERAS_PER_BLOCK: i64 = 1 << BLOCK_OF_ERA;
 
 /// The newest rows of an organisation's search table read one by one before the GIN index is
 /// asked: a word in one letter of ten finds a page of 20 and more in them (0.5–1 ms).
@@ -103,16 +106,15 @@ impl Groups {
     /// walk found none, `share` is what the statistics say of the words ([`LexemeShares`]:
     /// at most that share of the rows holds them), if they say anything.
     fn plan(upper: i64, found: usize, span: i64, share: Option<f64>, need: usize) -> Vec<String> {
-        const SHIFT: u32 = BLOCK_BITS - ERA_BITS;
         let per_block = match share {
             Some(share) if found == 0 => (share * f64::from(1u32 << BLOCK_BITS)) as i64,
             _ => (found as i64).saturating_mul(1 << BLOCK_BITS) / span.max(1),
         };
         let still = need.saturating_sub(found) as i64;
         let mut asks = Vec::new();
-        let mut next_block = upper >> SHIFT;
+        let mut next_block = upper >> BLOCK_OF_ERA;
         if per_block > still {
-            let floor = ((upper - ERAS_PER_BLOCK + 1).max(0) >> SHIFT) << SHIFT;
+            let floor = ((upper - ERAS_PER_BLOCK + 1).max(0) >> BLOCK_OF_ERA) << BLOCK_OF_ERA;
             let mut next = upper;
             for size in Self::sizes().skip(2) {
                 if next < floor {
@@ -122,7 +124,7 @@ impl Groups {
                 asks.push(Self::query("sq", from, next));
                 next = from - 1;
             }
-            next_block = (floor >> SHIFT) - 1;
+            next_block = (floor >> BLOCK_OF_ERA) - 1;
         }
         let mut next = next_block;
         for size in Self::sizes() {
