@@ -10,7 +10,11 @@
 //!    (the demo generator's), `--concurrency` requests in flight, and reports throughput and
 //!    latency percentiles;
 //! 5. reports the server's peak resident memory (VmHWM) from /proc and the database's size on
-//!    disk (the SQLite files; `pg_database_size` on PostgreSQL).
+//!    disk (the SQLite files; `pg_database_size` on PostgreSQL), and the CPU time per create of
+//!    the whole machine, of the server and of this client;
+//! 6. on PostgreSQL, waits for a vacuum in progress to end before the timed queries and names
+//!    the tables vacuumed while each phase ran (`vacuumed_during`): a phase that overlaps the
+//!    vacuum of a million-row table is slower across the board.
 //!
 //! The client shares the machine with the server, so figures are conservative. Run with
 //! `cargo run --release -p xinfang-bench -- --help`; it needs a release build of `xinfang`
@@ -187,6 +191,8 @@ struct Stats {
     name: String,
     n: usize,
     seconds: f64,
+    /// When the phase ran, to match the vacuums seen during it ([`Vacuums`]).
+    window: (Instant, Instant),
     lat_ms: Vec<f64>,
     errors: usize,
 }
@@ -205,6 +211,77 @@ impl Stats {
             "p99_ms": (percentile(&l, 99.0) * 100.0).round() / 100.0,
             "max_ms": (l.last().copied().unwrap_or(f64::NAN) * 100.0).round() / 100.0,
         })
+    }
+}
+
+/// The (auto)vacuums PostgreSQL ran in the benchmark's database, sampled every 250 ms.
+///
+/// A vacuum of a million-row table (autovacuum's, after 0.5 % new rows on the tables the
+/// migrations tune, or after a migration's rewrite) takes seconds of both cores and of the
+/// page cache: a phase it overlaps is slower across the board. Each phase reports the tables
+/// vacuumed while it ran, so a figure can be read for what it is, and the timed queries wait
+/// for a vacuum in progress to end before they begin.
+#[derive(Clone, Default)]
+struct Vacuums {
+    seen: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
+}
+
+/// Tables being vacuumed in the current database now.
+const VACUUMING: &str = "select c.relname::text from pg_stat_progress_vacuum p
+     join pg_class c on c.oid = p.relid where p.datname = current_database()";
+
+impl Vacuums {
+    /// Starts sampling on a connection of its own (until the process ends).
+    async fn watch(url: &str) -> anyhow::Result<Vacuums> {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let v = Vacuums::default();
+        let seen = v.seen.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                let Ok(names) = sqlx::query_scalar::<_, String>(VACUUMING).fetch_all(&pool).await else {
+                    continue;
+                };
+                let now = Instant::now();
+                if let Ok(mut seen) = seen.lock() {
+                    seen.extend(names.into_iter().map(|n| (now, n)));
+                }
+            }
+        });
+        Ok(v)
+    }
+
+    /// The tables seen being vacuumed within `window`, each once.
+    fn during(&self, window: (Instant, Instant)) -> Vec<String> {
+        let Ok(seen) = self.seen.lock() else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = seen
+            .iter()
+            .filter(|(t, _)| *t >= window.0 && *t <= window.1)
+            .map(|(_, n)| n.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Waits (at most `limit`) until no vacuum runs in the database; the seconds waited.
+    async fn wait_quiet(url: &str, limit: Duration) -> anyhow::Result<f64> {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            let running = sqlx::query_scalar::<_, String>(VACUUMING)
+                .fetch_all(&pool)
+                .await?;
+            if running.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        pool.close().await;
+        Ok(started.elapsed().as_secs_f64())
     }
 }
 
@@ -273,6 +350,7 @@ where
         name: name.to_string(),
         n,
         seconds: started.elapsed().as_secs_f64(),
+        window: (started, Instant::now()),
         lat_ms,
         errors,
     };
@@ -399,6 +477,17 @@ async fn main() -> anyhow::Result<()> {
             .collect()
     });
     let mut results = Vec::new();
+    // PostgreSQL only: SQLite has no background vacuum.
+    let (vacuums, waited_for_vacuum) = if pg {
+        let vacuums = Vacuums::watch(&url).await?;
+        let waited = Vacuums::wait_quiet(&url, Duration::from_secs(300)).await?;
+        if waited > 0.5 {
+            eprintln!("waited {waited:.1}s for a vacuum in progress to end");
+        }
+        (Some(vacuums), waited)
+    } else {
+        (None, 0.0)
+    };
 
     let ids_of = |v: &serde_json::Value| -> Vec<String> {
         v.as_array()
@@ -584,7 +673,18 @@ async fn main() -> anyhow::Result<()> {
         "server_peak_rss_after_creates_mib": (hwm_after_create * 10.0).round() / 10.0,
         "server_rss_now_mib": (rss * 10.0).round() / 10.0,
         "database_mib": (db_mib * 10.0).round() / 10.0,
-        "results": results.iter().map(Stats::json).collect::<Vec<_>>(),
+        "waited_for_vacuum_s": (waited_for_vacuum * 10.0).round() / 10.0,
+        "results": results
+            .iter()
+            .map(|r| {
+                let mut j = r.json();
+                let during = vacuums.as_ref().map(|v| v.during(r.window)).unwrap_or_default();
+                if !during.is_empty() {
+                    j["vacuumed_during"] = serde_json::json!(during);
+                }
+                j
+            })
+            .collect::<Vec<_>>(),
         "create_cpu_ms_per_create": {
             "machine": per_create(cpu_before.0, cpu_after.0),
             "server": per_create(cpu_before.1, cpu_after.1),
