@@ -1370,3 +1370,40 @@ async fn check_key(pool: &PgPool, vault: &Vault) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the connection's `plan_cache_mode` is now.
+    async fn plan_mode<'c>(conn: impl sqlx::PgExecutor<'c>) -> String {
+        sqlx::query_scalar("select current_setting('plan_cache_mode')")
+            .fetch_one(conn)
+            .await
+            .expect("plan_cache_mode")
+    }
+
+    /// Generic plans inside [`begin_generic`]'s transaction only: the connection goes back to
+    /// the pool with PostgreSQL's own choice, which searches and lists depend on.
+    #[tokio::test]
+    async fn generic_plans_end_with_their_transaction() {
+        let Some(url) = testing::test_url() else {
+            return;
+        };
+        // One connection, so the statement after the commit runs on the same one.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .expect("connect");
+        let mut tx = begin_generic(&pool).await.expect("begin");
+        assert_eq!(plan_mode(&mut *tx).await, "force_generic_plan");
+        tx.commit().await.expect("commit");
+        assert_eq!(plan_mode(&pool).await, "auto");
+        // A transaction that fails is rolled back with its setting.
+        let mut tx = begin_generic(&pool).await.expect("begin");
+        assert!(sqlx::query("select 1/0").execute(&mut *tx).await.is_err());
+        drop(tx);
+        assert_eq!(plan_mode(&pool).await, "auto");
+    }
+}
