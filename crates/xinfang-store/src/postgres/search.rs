@@ -74,6 +74,13 @@ const WALK: i64 = 2_048;
 /// matters (migration 0012).
 const MAX_GROUP: i64 = 4;
 
+/// How many more matches than a search needs a block must be expected to hold, by the
+/// statistics, before the search goes by eras to the end of the table ([`Groups`]): a match
+/// visited and dropped costs ~3 µs (7,193 visited for 999 kept took 15–30 ms), and an ask of
+/// four eras that holds none ~1 ms, so a word rare in the history and common only in one
+/// season of it, asked era by era on its way there, must be saving more than that.
+const ERAS_TO_THE_END: i64 = 1_024;
+
 /// The asks of the GIN index below the walk, newest first: each a tsquery of eras or blocks
 /// (`'sq_7' | 'sq_6'`, `'sb_3'`) that the statement of [`Words::newest_of_many`] ANDs with the
 /// words, until it has the matches it needs.
@@ -94,8 +101,9 @@ const MAX_GROUP: i64 = 4;
 ///   about the matches it returns (a block would hold thousands of its matches, each visited
 ///   at 4 µs to keep twenty). Below those eras, blocks: a word common among the newest
 ///   letters but rare in older ones (the vocabulary of one season) would otherwise take an
-///   ask per 16,384 matters. When the statistics say the words are that common over the
-///   whole table, eras to the end instead: a word rare among the newest letters but common in
+///   ask per 16,384 matters. When the statistics say a block holds [`ERAS_TO_THE_END`] more
+///   than the search needs over the whole table (a search of words alone), eras to the end
+///   instead: a word rare among the newest letters but common in
 ///   older ones (measured: 行李 in 15 % of a generated history below 60,000 real letters
 ///   that seldom name it) found its thousand matches in the last of three block asks, which
 ///   held 7,193 of them, 4,576 heap pages visited for 15–30 ms, where an era holds ~600; at
@@ -109,18 +117,33 @@ impl Groups {
     /// The asks below era `upper` (the era of the row just below the walk), for a search that
     /// needs `need` matches and found `found` of them in the walk, whose rows spread over
     /// `span` seqs (more than it read when other organisations share the database). `share` is
-    /// what the statistics say of the words ([`LexemeShares`]: at most that share of the rows
-    /// holds them), if they say anything.
-    fn plan(upper: i64, found: usize, span: i64, share: Option<f64>, need: usize) -> Vec<String> {
+    /// what the statistics say of the search's lexemes ([`LexemeShares`]: at most that share
+    /// of the rows holds them), if they say anything; `history` whether that share holds for
+    /// the older rows too (a search of words alone), or only stands in for a walk that found
+    /// nothing (a search with states: matters in progress are mostly the newest, so a share
+    /// of the whole table overstates the history's).
+    fn plan(
+        upper: i64,
+        found: usize,
+        span: i64,
+        share: Option<f64>,
+        history: bool,
+        need: usize,
+    ) -> Vec<String> {
         let walked = (found as i64).saturating_mul(1 << BLOCK_BITS) / span.max(1);
         let listed = share.map_or(0, |share| (share * f64::from(1u32 << BLOCK_BITS)) as i64);
+        let per_block = match (history, found) {
+            (true, _) => walked.max(listed),
+            (false, 0) => listed,
+            (false, _) => walked,
+        };
         let still = need.saturating_sub(found) as i64;
         let mut asks = Vec::new();
         let mut next_block = upper >> BLOCK_OF_ERA;
-        if walked.max(listed) > still {
+        if per_block > still {
             // Common over the whole table: eras to the end, whatever the walk found near the
             // top. Otherwise eras only below the walk, where its count holds.
-            let floor = if listed > still {
+            let floor = if history && listed > still + ERAS_TO_THE_END {
                 0
             } else {
                 ((upper - ERAS_PER_BLOCK + 1).max(0) >> BLOCK_OF_ERA) << BLOCK_OF_ERA
@@ -255,10 +278,14 @@ impl CommonSearches {
 /// last sampled them (`pg_stats.most_common_elems` of the search column: up to 20,000 at its
 /// statistics target of 2000), read by a node at most every [`LexemeShares::TTL`].
 ///
-/// It tells a search how common its words are below the newest letters when the walk found
-/// none of them there ([`Groups`]): a word the newest letters do not use may fill the older
-/// ones (the vocabulary of a past season), and asked by blocks it would visit thousands of
-/// matches to keep a thousand.
+/// It tells a search how common its words (and states) are in the whole table, which the
+/// walk of the newest letters cannot ([`Groups`]): a word the newest letters seldom use may
+/// fill the older ones (the vocabulary of a past season), and asked by blocks it would visit
+/// thousands of matches to keep a thousand. A search's states count like its words, but
+/// speak only for a walk that found nothing: matters in progress are few and most of them
+/// new, so a common word in progress is rare in the history, and asking the history for it
+/// era by era took an ask per four eras (twice the p99 of a cold search with a state,
+/// measured, when the words' share sent such searches to the end by eras).
 #[derive(Default)]
 struct LexemeShares(std::sync::RwLock<Option<Shares>>);
 
@@ -274,9 +301,10 @@ struct Shares {
 impl LexemeShares {
     const TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
-    /// At most the share of rows holding every one of `words` (the rarest one's share; 0 while
-    /// the table has no statistics).
-    async fn of_all(&self, conn: &mut PgConnection, words: &[&str]) -> Result<Option<f64>> {
+    /// At most the share of rows holding every one of `words` and, when `states` is not
+    /// empty, one of those states (the least of the rarest word's share and the states'
+    /// together; 0 while the table has no statistics).
+    async fn of_all(&self, conn: &mut PgConnection, words: &[&str], states: &[State]) -> Result<Option<f64>> {
         let fresh = |s: &Shares| s.read.elapsed() < Self::TTL;
         if !self.0.read().is_ok_and(|s| s.as_ref().is_some_and(fresh)) {
             let read = Self::read(conn).await?;
@@ -286,10 +314,14 @@ impl LexemeShares {
         }
         Ok(self.0.read().ok().and_then(|s| {
             let s = s.as_ref()?;
-            words
-                .iter()
-                .map(|w| f64::from(s.of.get(*w).copied().unwrap_or(s.floor)))
-                .reduce(f64::min)
+            let share = |lexeme: &str| f64::from(s.of.get(lexeme).copied().unwrap_or(s.floor));
+            let words = words.iter().map(|w| share(w)).reduce(f64::min)?;
+            if states.is_empty() {
+                return Some(words);
+            }
+            // A state's facet (`st_<state>`, migration 0007) is a lexeme like the words.
+            let states: f64 = states.iter().map(|st| share(&format!("st_{}", st.code()))).sum();
+            Some(words.min(states))
         }))
     }
 
@@ -484,8 +516,16 @@ impl Words<'_> {
         // too, 2-4 µs each — a third of the statement for a common word (measured 10.5 → 6.5
         // ms). Carrying the vectors through the sort instead cost more than it saved.
         let words: Vec<&str> = self.expr.split(" & ").map(|w| w.trim_matches('\'')).collect();
-        let share = common.shares.of_all(conn, &words).await?;
-        let groups = Groups::plan((low - 1) >> ERA_BITS, hits.len(), top - low + 1, share, need);
+        let share = common.shares.of_all(conn, &words, self.states).await?;
+        let history = self.states.is_empty();
+        let groups = Groups::plan(
+            (low - 1) >> ERA_BITS,
+            hits.len(),
+            top - low + 1,
+            share,
+            history,
+            need,
+        );
         let mut q = QueryBuilder::<Postgres>::new("select h.matter_id, h.seq, ");
         if self.ranked {
             q.push("(select ts_rank(x.search, to_tsquery('simple', ")
@@ -696,7 +736,7 @@ mod tests {
     #[test]
     fn a_common_word_asks_by_small_groups_of_eras_then_by_blocks() {
         // 500 matches in the walk's 2,048 seqs: a block would hold 8,000 of them.
-        let asks = Groups::plan(100, 500, 2_048, None, 1_000);
+        let asks = Groups::plan(100, 500, 2_048, None, true, 1_000);
         assert_eq!(
             &asks[..5],
             &[
@@ -714,24 +754,27 @@ mod tests {
     #[test]
     fn a_rare_word_asks_by_growing_groups_of_blocks() {
         // 3 matches in the walk: a block holds about 48, the search needs 997 more.
-        let asks = Groups::plan(100, 3, 2_048, None, 1_000);
+        let asks = Groups::plan(100, 3, 2_048, None, true, 1_000);
         assert_eq!(
             &asks[..4],
             &["'sb_12'", "'sb_11'", "'sb_10' | 'sb_9'", "'sb_8' | 'sb_7'"]
         );
         assert_covers(&asks, 100);
-        assert_eq!(Groups::plan(100, 0, 2_048, None, 20)[0], "'sb_12'");
+        assert_eq!(Groups::plan(100, 0, 2_048, None, true, 20)[0], "'sb_12'");
         // A page of 20 with 19 matches in the walk needs one more, fewer than a block holds.
-        assert_eq!(Groups::plan(100, 19, 2_048, None, 20)[0], "'sq_100' | 'sq_99'");
+        assert_eq!(
+            Groups::plan(100, 19, 2_048, None, true, 20)[0],
+            "'sq_100' | 'sq_99'"
+        );
     }
 
     #[test]
     fn the_walks_matches_are_weighed_by_the_seqs_it_spans() {
         // 100 matches in 2,048 rows of one organisation among others, over a million seqs:
         // about 3 in a block.
-        assert_eq!(Groups::plan(300, 100, 1 << 20, None, 1_000)[0], "'sb_37'");
+        assert_eq!(Groups::plan(300, 100, 1 << 20, None, true, 1_000)[0], "'sb_37'");
         assert_eq!(
-            Groups::plan(300, 100, 2_048, None, 1_000)[0],
+            Groups::plan(300, 100, 2_048, None, true, 1_000)[0],
             "'sq_300' | 'sq_299'"
         );
     }
@@ -740,45 +783,70 @@ mod tests {
     fn when_the_walk_found_none_the_statistics_weigh_the_words() {
         // 5.6 % of the rows: about 1,835 in a block, more than the thousand a ranking needs.
         assert_eq!(
-            Groups::plan(100, 0, 2_048, Some(0.056), 1_000)[0],
+            Groups::plan(100, 0, 2_048, Some(0.056), true, 1_000)[0],
             "'sq_100' | 'sq_99'"
         );
         // A word rarer than every listed one.
-        assert_eq!(Groups::plan(100, 0, 2_048, Some(0.0005), 1_000)[0], "'sb_12'");
-        assert_covers(&Groups::plan(100, 0, 2_048, Some(0.056), 1_000), 100);
+        assert_eq!(
+            Groups::plan(100, 0, 2_048, Some(0.0005), true, 1_000)[0],
+            "'sb_12'"
+        );
+        assert_covers(&Groups::plan(100, 0, 2_048, Some(0.056), true, 1_000), 100);
     }
 
     #[test]
     fn words_common_in_the_whole_table_are_asked_by_eras_to_the_end() {
         // 5 matches in the walk (about 80 in a block), but 15 % of the table: about 600 in
         // an era, 4,900 in a block.
-        let asks = Groups::plan(100, 5, 2_048, Some(0.15), 1_000);
+        let asks = Groups::plan(100, 5, 2_048, Some(0.15), true, 1_000);
         assert!(asks.iter().all(|a| a.starts_with("'sq_")), "{asks:?}");
         assert_eq!(&asks[..2], &["'sq_100' | 'sq_99'", "'sq_98' | 'sq_97'"]);
         assert_covers(&asks, 100);
+        // 0.5 % of the table: about 160 in a block, more than the page of 20 still needed
+        // but not enough to be worth an ask per four eras down the whole history.
+        let asks = Groups::plan(100, 5, 2_048, Some(0.005), true, 20);
+        assert!(asks.iter().any(|a| a.starts_with("'sb_")), "{asks:?}");
+        assert_covers(&asks, 100);
         // Rare in the walk and in the statistics: blocks.
-        assert_eq!(Groups::plan(100, 5, 2_048, Some(0.0005), 1_000)[0], "'sb_12'");
+        assert_eq!(
+            Groups::plan(100, 5, 2_048, Some(0.0005), true, 1_000)[0],
+            "'sb_12'"
+        );
         // Common in the walk only (the vocabulary of one season): eras, then blocks.
         assert_eq!(
-            Groups::plan(100, 500, 2_048, Some(0.0005), 1_000),
-            Groups::plan(100, 500, 2_048, None, 1_000)
+            Groups::plan(100, 500, 2_048, Some(0.0005), true, 1_000),
+            Groups::plan(100, 500, 2_048, None, true, 1_000)
         );
         for upper in 0..40 {
-            assert_covers(&Groups::plan(upper, 5, 2_048, Some(0.15), 1_000), upper);
+            assert_covers(&Groups::plan(upper, 5, 2_048, Some(0.15), true, 1_000), upper);
         }
+    }
+
+    #[test]
+    fn with_states_the_statistics_stand_in_only_for_a_walk_that_found_nothing() {
+        // The walk's count decides when it found any.
+        assert_eq!(
+            Groups::plan(100, 5, 2_048, Some(0.15), false, 1_000)[0],
+            "'sb_12'"
+        );
+        // When it found none: eras below the walk, then blocks, as for a word of one season.
+        let asks = Groups::plan(100, 0, 2_048, Some(0.15), false, 1_000);
+        assert_eq!(asks[0], "'sq_100' | 'sq_99'");
+        assert!(asks.iter().any(|a| a.starts_with("'sb_")), "{asks:?}");
+        assert_covers(&asks, 100);
     }
 
     #[test]
     fn the_first_eras_end_where_the_table_does() {
         assert_eq!(
-            Groups::plan(3, 500, 2_048, None, 1_000),
+            Groups::plan(3, 500, 2_048, None, true, 1_000),
             vec!["'sq_3' | 'sq_2'", "'sq_1' | 'sq_0'"]
         );
-        assert_eq!(Groups::plan(0, 500, 2_048, None, 1_000), vec!["'sq_0'"]);
-        assert_eq!(Groups::plan(0, 0, 2_048, None, 1_000), vec!["'sb_0'"]);
+        assert_eq!(Groups::plan(0, 500, 2_048, None, true, 1_000), vec!["'sq_0'"]);
+        assert_eq!(Groups::plan(0, 0, 2_048, None, true, 1_000), vec!["'sb_0'"]);
         for upper in 0..40 {
             for found in [0, 5, 500] {
-                assert_covers(&Groups::plan(upper, found, 2_048, None, 1_000), upper);
+                assert_covers(&Groups::plan(upper, found, 2_048, None, true, 1_000), upper);
             }
         }
     }
