@@ -214,6 +214,12 @@ pub(super) fn search_expr(text: &str) -> Option<String> {
     )
 }
 
+/// The lexeme every search vector holds for its matter's state (`st_<state>`, written by the
+/// trigger of migration 0007).
+fn state_facet(state: &State) -> String {
+    format!("st_{}", state.code())
+}
+
 /// Pushes the tsquery of `expr` and, when `states` is not empty, of their facet lexemes
 /// (`st_<state>`): the GIN index then intersects the words with the states, instead of each
 /// match being probed against matters. The facets are cast, not parsed: the parser would
@@ -223,7 +229,7 @@ pub(super) fn push_tsquery(q: &mut QueryBuilder<Postgres>, expr: String, states:
     if !states.is_empty() {
         let facets = states
             .iter()
-            .map(|s| format!("'st_{}'", s.code()))
+            .map(|s| format!("'{}'", state_facet(s)))
             .collect::<Vec<_>>()
             .join(" | ");
         q.push(" && ").push_bind(facets).push("::tsquery");
@@ -319,8 +325,8 @@ impl LexemeShares {
             if states.is_empty() {
                 return Some(words);
             }
-            // A state's facet (`st_<state>`, migration 0007) is a lexeme like the words.
-            let states: f64 = states.iter().map(|st| share(&format!("st_{}", st.code()))).sum();
+            // A state's facet is a lexeme like the words.
+            let states: f64 = states.iter().map(|st| share(&state_facet(st))).sum();
             Some(words.min(states))
         }))
     }
