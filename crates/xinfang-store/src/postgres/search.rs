@@ -103,11 +103,11 @@ const ERAS_TO_THE_END: i64 = 1_024;
 ///   letters but rare in older ones (the vocabulary of one season) would otherwise take an
 ///   ask per 16,384 matters. When the statistics say a block holds [`ERAS_TO_THE_END`] more
 ///   than the search needs over the whole table (a search of words alone), eras to the end
-///   instead: a word rare among the newest letters but common in
-///   older ones (measured: 行李 in 15 % of a generated history below 60,000 real letters
-///   that seldom name it) found its thousand matches in the last of three block asks, which
-///   held 7,193 of them, 4,576 heap pages visited for 15–30 ms, where an era holds ~600; at
-///   worst, a word common only long ago takes an ask per four eras on its way there.
+///   instead: a word rare among the newest letters but common in older ones (measured: 行李
+///   in 15 % of a generated history below 60,000 real letters that seldom name it) found its
+///   thousand matches in the last of three block asks, which held 7,193 of them, 4,576 heap
+///   pages visited for 15–30 ms, where an era holds ~600; at worst, a word common only long
+///   ago takes an ask per four eras on its way there.
 ///
 /// Eras and blocks never overlap: the era phase ends on a block's boundary, and the block
 /// holding `upper`, when asked, is filtered by the statement's `seq < low` like every ask.
@@ -290,8 +290,7 @@ impl CommonSearches {
 /// thousands of matches to keep a thousand. A search's states count like its words, but
 /// speak only for a walk that found nothing: matters in progress are few and most of them
 /// new, so a common word in progress is rare in the history, and asking the history for it
-/// era by era took an ask per four eras (twice the p99 of a cold search with a state,
-/// measured, when the words' share sent such searches to the end by eras).
+/// era by era would cost an ask per four eras that hold almost none.
 #[derive(Default)]
 struct LexemeShares(std::sync::RwLock<Option<Shares>>);
 
