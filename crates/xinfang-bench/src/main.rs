@@ -221,8 +221,9 @@ impl Stats {
 /// page cache: a phase it overlaps is slower across the board. Each phase reports the tables
 /// vacuumed while it ran, so a figure can be read for what it is, and the timed queries wait
 /// for a vacuum in progress to end before they begin.
-#[derive(Clone, Default)]
 struct Vacuums {
+    /// The sampler's connection, which [`Vacuums::wait_quiet`] asks too.
+    pool: sqlx::PgPool,
     seen: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
 }
 
@@ -233,9 +234,11 @@ const VACUUMING: &str = "select c.relname::text from pg_stat_progress_vacuum p
 impl Vacuums {
     /// Starts sampling on a connection of its own (until the process ends).
     async fn watch(url: &str) -> anyhow::Result<Vacuums> {
-        let pool = sqlx::PgPool::connect(url).await?;
-        let v = Vacuums::default();
-        let seen = v.seen.clone();
+        let v = Vacuums {
+            pool: sqlx::PgPool::connect(url).await?,
+            seen: Arc::default(),
+        };
+        let (pool, seen) = (v.pool.clone(), v.seen.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
@@ -268,19 +271,17 @@ impl Vacuums {
     }
 
     /// Waits (at most `limit`) until no vacuum runs in the database; the seconds waited.
-    async fn wait_quiet(url: &str, limit: Duration) -> anyhow::Result<f64> {
-        let pool = sqlx::PgPool::connect(url).await?;
+    async fn wait_quiet(&self, limit: Duration) -> anyhow::Result<f64> {
         let started = Instant::now();
         while started.elapsed() < limit {
             let running = sqlx::query_scalar::<_, String>(VACUUMING)
-                .fetch_all(&pool)
+                .fetch_all(&self.pool)
                 .await?;
             if running.is_empty() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        pool.close().await;
         Ok(started.elapsed().as_secs_f64())
     }
 }
@@ -480,7 +481,7 @@ async fn main() -> anyhow::Result<()> {
     // PostgreSQL only: SQLite has no background vacuum.
     let (vacuums, waited_for_vacuum) = if pg {
         let vacuums = Vacuums::watch(&url).await?;
-        let waited = Vacuums::wait_quiet(&url, Duration::from_secs(300)).await?;
+        let waited = vacuums.wait_quiet(Duration::from_secs(300)).await?;
         if waited > 0.5 {
             eprintln!("waited {waited:.1}s for a vacuum in progress to end");
         }
