@@ -34,6 +34,7 @@ mod routing;
 mod search;
 /// A fresh schema per test, for the test suites of this and other crates.
 pub mod testing;
+mod vectors;
 
 use crate::audit::{self, GENESIS, HashedFields};
 use crate::model::*;

@@ -37,7 +37,7 @@
 //! the statement and with it the attempt; the batcher then writes the batch again one
 //! registration at a time, each in a savepoint of its own, so the failing one fails alone.
 
-use super::{OrgConfig, PgStore, Writer};
+use super::{OrgConfig, PgStore, Writer, search, vectors};
 use crate::bulk::{self, BulkEvent, BulkPetitioner, Chain, DeadlineRow};
 use crate::model::{IntakeSubject, NewMatter, Registered};
 use crate::{Result, StoreError};
@@ -185,8 +185,8 @@ pub(super) async fn prepare<'a>(
         outcomes.push(Outcome::New(rows.len() - 1));
     }
 
-    write_petitioners_and_matters(w, &book, &rows, now).await?;
-    write_search_and_links(w, &rows).await?;
+    let seqs = write_petitioners_and_matters(w, &book, &rows, now).await?;
+    write_search_and_links(w, &rows, &seqs).await?;
     Ok(Prepared {
         outcomes,
         rows,
@@ -551,7 +551,7 @@ async fn write_petitioners_and_matters(
     book: &Petitioners,
     rows: &[NewRow<'_>],
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<HashMap<Uuid, i64>> {
     let (mut created, mut completed) = (PetitionerColumns::default(), PetitionerColumns::default());
     for p in &book.people {
         if p.created {
@@ -609,7 +609,8 @@ async fn write_petitioners_and_matters(
              $37::timestamptz[], $38::timestamptz[], $39::bool[], $40::text[], $41::bytea[])
              as m (organisation_id, id, tracking_code, secret_mac, channel, external_id, title, location,
                  petition_type, urgency, people_count, state, registered_at, deadline_kind, due_at, due_soon_at,
-                 paused, body, raw_payload)",
+                 paused, body, raw_payload)
+         returning id, seq",
     )
     .bind(&created.org)
     .bind(&created.id)
@@ -652,9 +653,12 @@ async fn write_petitioners_and_matters(
     .bind(&paused)
     .bind(&bodies)
     .bind(&raws)
-    .execute(w.conn())
-    .await?;
-    Ok(())
+    .fetch_all(w.conn())
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get("id")?, row.try_get("seq")?)))
+    .collect::<std::result::Result<_, sqlx::Error>>()
+    .map_err(Into::into)
 }
 
 /// Events sealed onto their organisations' chains in memory, continuing each chain from the
@@ -786,13 +790,31 @@ impl Appended {
 }
 
 /// Statement 5: the search rows and the petitioner links.
-async fn write_search_and_links(w: &mut Writer, rows: &[NewRow<'_>]) -> Result<()> {
+async fn write_search_and_links(
+    w: &mut Writer,
+    rows: &[NewRow<'_>],
+    seqs: &HashMap<Uuid, i64>,
+) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let orgs: Vec<Uuid> = rows.iter().map(|r| r.org.as_uuid()).collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.matter.id.as_uuid()).collect();
-    let tokens: Vec<&str> = rows.iter().map(|r| r.search_tokens).collect();
+    // Each vector as a literal with its facets (the insert trigger then leaves it alone, as it
+    // does any row that comes with its seq), or, for the rare text the literal cannot speak
+    // for, its tokens and facets for PostgreSQL to put together.
+    let (mut seq, mut literal, mut tokens, mut facets) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        let at = *seqs.get(&r.matter.id.as_uuid()).ok_or_else(|| {
+            StoreError::Corrupt(format!("matter {} was written without a seq", r.matter.id))
+        })?;
+        let lexemes = search::facets(&r.matter.state, at);
+        let vector = vectors::literal(r.search_tokens, &lexemes);
+        seq.push(at);
+        tokens.push(vector.is_none().then_some(r.search_tokens));
+        facets.push(vector.is_none().then(|| lexemes.join(" ")));
+        literal.push(vector);
+    }
     let (mut link_org, mut link_matter, mut link_person, mut link_pos) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in rows {
@@ -805,17 +827,22 @@ async fn write_search_and_links(w: &mut Writer, rows: &[NewRow<'_>]) -> Result<(
     }
     sqlx::query(
         "with search as (
-             insert into matter_search (organisation_id, matter_id, search)
-             select t.org, t.id, to_tsvector('simple', t.tokens)
-             from unnest($1::uuid[], $2::uuid[], $3::text[]) as t (org, id, tokens)
+             insert into matter_search (organisation_id, matter_id, seq, search)
+             select t.org, t.id, t.seq, coalesce(t.literal::tsvector,
+                 to_tsvector('simple', t.tokens) || array_to_tsvector(string_to_array(t.facets, ' ')))
+             from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+                 as t (org, id, seq, literal, tokens, facets)
          )
          insert into matter_petitioners (organisation_id, matter_id, petitioner_id, position)
-         select * from unnest($4::uuid[], $5::uuid[], $6::uuid[], $7::int[])
+         select * from unnest($7::uuid[], $8::uuid[], $9::uuid[], $10::int[])
          on conflict do nothing",
     )
     .bind(&orgs)
     .bind(&ids)
+    .bind(&seq)
+    .bind(&literal)
     .bind(&tokens)
+    .bind(&facets)
     .bind(&link_org)
     .bind(&link_matter)
     .bind(&link_person)

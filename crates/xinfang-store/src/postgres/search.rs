@@ -220,6 +220,17 @@ fn state_facet(state: &State) -> String {
     format!("st_{}", state.code())
 }
 
+/// The facet lexemes of a new matter's search vector: its state, era and block (what the
+/// insert trigger of migrations 0007, 0010 and 0012 adds to a vector inserted without its
+/// seq; a registration that writes the seq writes these with it, [`super::vectors`]).
+pub(super) fn facets(state: &State, seq: i64) -> Vec<String> {
+    vec![
+        state_facet(state),
+        format!("sq_{}", seq >> ERA_BITS),
+        format!("sb_{}", seq >> BLOCK_BITS),
+    ]
+}
+
 /// Pushes the tsquery of `expr` and, when `states` is not empty, of their facet lexemes
 /// (`st_<state>`): the GIN index then intersects the words with the states, instead of each
 /// match being probed against matters. The facets are cast, not parsed: the parser would
