@@ -140,6 +140,14 @@ impl Shard {
         self.tail.clear();
     }
 
+    /// Reads the run entry where `key`'s rank predicts it and the tail's first entry, and
+    /// returns them mixed: nothing, except that those lines are then in the cache.
+    fn touch(&self, key: u32) -> u32 {
+        let n = self.keys.len();
+        let at = if n == 0 { 0 } else { self.keys[guess(key, n)] };
+        at ^ self.tail.first().map_or(0, |(k, _)| *k)
+    }
+
     fn find(&self, key: u32, out: &mut Vec<u32>) {
         let start = lower_bound(&self.keys, key);
         let end = start + self.keys[start..].iter().take_while(|k| **k == key).count();
@@ -152,6 +160,11 @@ impl Shard {
     }
 }
 
+/// Where `key` would be in `n > 0` sorted keys spread evenly over `u32`.
+fn guess(key: u32, n: usize) -> usize {
+    (((u64::from(key) * n as u64) >> 32) as usize).min(n - 1)
+}
+
 /// The first index of sorted `keys` whose key is not below `key`. The keys are hash bits,
 /// spread evenly over `u32`, so the key's rank predicts its place to within a few dozen entries:
 /// the search starts there and gallops outwards, touching a few cache lines where a plain
@@ -161,8 +174,7 @@ fn lower_bound(keys: &[u32], key: u32) -> usize {
     if n == 0 {
         return 0;
     }
-    let guess = ((u64::from(key) * n as u64) >> 32) as usize;
-    let guess = guess.min(n - 1);
+    let guess = guess(key, n);
     // Bracket the answer in (lo, hi], then binary search inside it.
     let (mut lo, mut hi);
     if keys[guess] < key {
@@ -268,9 +280,16 @@ impl<Id: Copy + Eq + Hash> BandIndex<Id> {
         min_similarity: f32,
         limit: usize,
     ) -> Vec<(Id, f32)> {
+        let places = band_keys(probe).map(|k| place(scope, k));
+        // Each band's look-up starts with a read from memory that is not in the cache (the
+        // index is hundreds of MB), and the next band's waits for it. Reading where every band
+        // will look first lets the processor wait for all of them at once.
+        let touched = places
+            .iter()
+            .fold(0, |acc, &(shard, key)| acc ^ self.shards[shard].touch(key));
+        std::hint::black_box(touched);
         let mut hits = Vec::new();
-        for k in &band_keys(probe) {
-            let (shard, key) = place(scope, *k);
+        for &(shard, key) in &places {
             self.shards[shard].find(key, &mut hits);
         }
         let mine = sketch(probe);
