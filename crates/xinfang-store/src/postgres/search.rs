@@ -5,8 +5,11 @@
 //! configuration, GIN index), its seq, and three kinds of facet lexeme the triggers of
 //! migrations 0007, 0010 and 0012 keep in the vector — `st_<state>` (the matter's state,
 //! rewritten by a transition), `sq_<era>` (its seq's era, `seq >> ERA_BITS`, fixed) and
-//! `sb_<block>` (its seq's block of eight eras, `seq >> BLOCK_BITS`, fixed). The parser of
-//! `to_tsvector` splits words at '_', so no word of a letter can be taken for a facet.
+//! `sb_<block>` (its seq's block of eight eras, `seq >> BLOCK_BITS`, fixed; a registration
+//! batch writes the seq and these facets itself, [`facets`], and the insert trigger then
+//! leaves its rows alone: migration 0013). The parser of `to_tsvector` splits words at '_',
+//! and [`super::vectors`] takes only letters and digits, so no word of a letter can be taken
+//! for a facet.
 //!
 //! A search is counted first, up to [`COUNT_CAP`] (the GIN index's bitmap of the matches,
 //! each visited until the cap; a count of words alone that reaches the cap is remembered,
