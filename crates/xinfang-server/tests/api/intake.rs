@@ -58,6 +58,26 @@ async fn put_lexicon(app: &TestApp, s: &Session, content_type: &str, body: Strin
     TestApp::read(resp).await
 }
 
+/// A letter too long to be read on the request's own thread (a pasted essay) goes to the
+/// blocking pool, with the same outcome as a short one: its alert is raised, and the same
+/// letter sent again is linked to it as the same petition received twice.
+#[tokio::test]
+async fn a_pasted_essay_is_read_like_a_short_letter() {
+    let app = spawn_app().await;
+    let s = app.login_all().await;
+    let essay = format!("我要跳楼！{}今天再不解决我就从航站楼上跳下去。", TAXI.repeat(40));
+    assert!(essay.len() > 4 * 1024, "longer than what is read inline");
+    let first = register(&app, &essay, PHONE).await;
+    let again = register(&app, &essay, PHONE).await;
+
+    let seen = safety_alerts(&app, s.get("supervisor")).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let l = links(&app, s.get("clerk"), &again.id).await;
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(l[0]["kind"], "duplicate");
+    assert_eq!(l[0]["matter_id"], first.id.as_str());
+}
+
 #[tokio::test]
 async fn self_harm_words_alert_the_petition_office_at_once() {
     let app = spawn_app().await;
