@@ -128,7 +128,7 @@ impl Shard {
         self.positions.resize(grown, 0);
         let (mut read, mut write) = (old, grown);
         for &(key, position) in self.tail.iter().rev() {
-            let stay = self.keys[..read].partition_point(|k| *k <= key);
+            let stay = after_from_end(&self.keys[..read], key);
             let moving = read - stay;
             self.keys.copy_within(stay..read, write - moving);
             self.positions.copy_within(stay..read, write - moving);
@@ -158,6 +158,26 @@ impl Shard {
     fn entries(&self) -> usize {
         self.keys.len() + self.tail.len()
     }
+}
+
+/// The first index of sorted `keys` whose key is above `key` (`partition_point(|k| *k <= key)`),
+/// searched from the end. A merge places its tail's keys from the largest down, each a little
+/// below the one before, so the answer is a few steps from the end of what is left of the
+/// run: galloping there reads lines the merge is about to move anyway, where a binary search
+/// over the whole run missed the cache at most of its dozen steps (the merge was 5.7 % of the
+/// server's CPU in a burst of registrations, as much as the look-ups).
+fn after_from_end(keys: &[u32], key: u32) -> usize {
+    let (mut hi, mut step) = (keys.len(), 1);
+    // keys[hi..] are all above `key`.
+    while hi > 0 {
+        let lo = hi.saturating_sub(step);
+        if keys[lo] <= key {
+            return lo + 1 + keys[lo + 1..hi].partition_point(|k| *k <= key);
+        }
+        hi = lo;
+        step *= 2;
+    }
+    0
 }
 
 /// Where `key` would be in `n > 0` sorted keys spread evenly over `u32`.
@@ -496,7 +516,7 @@ mod tests {
     }
 
     #[test]
-    fn lower_bound_agrees_with_a_binary_search() {
+    fn lower_bound_and_after_from_end_agree_with_a_binary_search() {
         let mut seed = 7u64;
         let mut next = || {
             seed = seed
@@ -523,9 +543,15 @@ mod tests {
                     keys.partition_point(|k| *k < key),
                     "n = {n}, key = {key}"
                 );
+                assert_eq!(
+                    after_from_end(&keys, key),
+                    keys.partition_point(|k| *k <= key),
+                    "n = {n}, key = {key}"
+                );
             }
         }
         assert_eq!(lower_bound(&[], 5), 0);
+        assert_eq!(after_from_end(&[], 5), 0);
     }
 
     #[test]
