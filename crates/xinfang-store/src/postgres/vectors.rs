@@ -29,8 +29,8 @@ const LAST_POSITION: u16 = (1 << 14) - 1;
 /// The most positions one lexeme keeps (`MAXNUMPOS - 1`, as `to_tsvector` keeps them).
 const MOST_POSITIONS: usize = 255;
 
-/// Longer words are dropped by `to_tsvector` with a notice (`MAXSTRLEN`): such a token is
-/// left to it.
+/// Longer words (in bytes) are dropped by `to_tsvector` with a notice ("words longer than
+/// 2047 characters are ignored"): such a token is left to it.
 const LONGEST_WORD: usize = 2_047;
 
 /// A character the parser keeps inside a word in every locale, and no dictionary changes.
@@ -128,6 +128,8 @@ mod tests {
             "1e5 1ea abc123def 0x1f 123 2024年 v2 e 1e 3号楼 a区 𠀀字 豈 12345678901234567890123".into(),
         );
         texts.push(vec!["的"; 300].join(" "));
+        // The longest word `to_tsvector` keeps.
+        texts.push(format!("行李 {} 丢失", "a".repeat(LONGEST_WORD)));
         texts.push(
             (0..16_400)
                 .map(|i| format!("w{}", i % 16_390))
@@ -191,6 +193,9 @@ mod tests {
             assert_eq!(literal(tokens, &[]), None, "{tokens}");
         }
         assert_eq!(literal(&"字".repeat(LONGEST_WORD), &[]), None);
+        // The longest word `to_tsvector` keeps is written; one byte more is left to it.
+        assert!(literal(&"a".repeat(LONGEST_WORD), &[]).is_some());
+        assert_eq!(literal(&"a".repeat(LONGEST_WORD + 1), &[]), None);
     }
 
     #[test]
