@@ -10,7 +10,9 @@ use suite::*;
 use xinfang_core::matter::{Channel, PetitionType, State};
 use xinfang_core::org::Actor;
 use xinfang_core::petitioner::{DocumentKind, IdDocument};
-use xinfang_store::{EventKind, MatterFilter, NewPetitioner, ReminderFilter, ReminderKind, StoreError};
+use xinfang_store::{
+    EventKind, MatterFilter, NewMatter, NewPetitioner, Registered, ReminderFilter, ReminderKind, StoreError,
+};
 
 /// How many matters the organisation's supervisor sees.
 async fn listed(b: &Backend, o: &Org) -> u64 {
@@ -33,12 +35,33 @@ async fn assert_chain_intact(b: &Backend) {
     assert!(report.broken.is_none(), "{}: {:?}", b.name, report.broken);
 }
 
+/// Registers `letters` by `o`'s clerk all at once, each in a task of its own (so the store's
+/// batcher sees them arrive together), and returns the answers in the letters' order.
+async fn register_together(
+    b: &Backend,
+    o: &Org,
+    letters: Vec<NewMatter>,
+) -> Vec<Result<Registered, StoreError>> {
+    let clerk = Actor::Staff(o.clerk.clone());
+    let tasks: Vec<_> = letters
+        .into_iter()
+        .map(|m| {
+            let (store, clerk, org) = (Arc::clone(&b.store), clerk.clone(), o.id);
+            tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        answers.push(t.await.expect("the task ran"));
+    }
+    answers
+}
+
 #[tokio::test]
 async fn registrations_arriving_together_each_get_their_own_answer() {
     for b in backends().await {
         eprintln!("backend: {}", b.name);
         let o = Org::create(&*b.store, "某机场集团", "airport").await;
-        let clerk = Actor::Staff(o.clerk.clone());
         let order = |external_id: &str| {
             let mut m = matter(
                 Channel::Hotline12345,
@@ -58,17 +81,7 @@ async fn registrations_arriving_together_each_get_their_own_answer() {
         ]);
         // PostgreSQL cannot store a NUL character: this one fails inside the shared transaction.
         orders.push("GD-BAD\0".to_string());
-        let tasks: Vec<_> = orders
-            .iter()
-            .map(|e| {
-                let (store, clerk, m, org) = (Arc::clone(&b.store), clerk.clone(), order(e), o.id);
-                tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
-            })
-            .collect();
-        let mut results = Vec::new();
-        for t in tasks {
-            results.push(t.await.expect("the task ran"));
-        }
+        let results = register_together(&b, &o, orders.iter().map(|e| order(e)).collect()).await;
 
         for r in &results[..30] {
             let r = r.as_ref().expect("registered");
@@ -106,7 +119,6 @@ async fn petitioners_arriving_together_are_one_record_per_person() {
     for b in backends().await {
         eprintln!("backend: {}", b.name);
         let o = Org::create(&*b.store, "某机场集团", "airport").await;
-        let clerk = Actor::Staff(o.clerk.clone());
         let letter = |who: Vec<NewPetitioner>| {
             matter(
                 Channel::Letter,
@@ -126,16 +138,9 @@ async fn petitioners_arriving_together_are_one_record_per_person() {
         crowd.extend((0..8).map(|_| vec![with_id.clone()]));
         crowd.extend((0..8).map(|_| vec![caller("李四", "13900004444")]));
         crowd.extend((0..4).map(|i| vec![caller("王五", &format!("1370000{i:04}"))]));
-        let tasks: Vec<_> = crowd
-            .into_iter()
-            .map(|who| {
-                let (store, clerk, m, org) = (Arc::clone(&b.store), clerk.clone(), letter(who), o.id);
-                tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
-            })
-            .collect();
         let mut people = Vec::new();
-        for t in tasks {
-            let r = t.await.expect("the task ran").expect("registered");
+        for r in register_together(&b, &o, crowd.into_iter().map(letter).collect()).await {
+            let r = r.expect("registered");
             let v = b.store.matter(&o.clerk, r.id).await.expect("visible");
             assert_eq!(v.petitioners.len(), 1);
             people.push(v.petitioners[0].clone());
@@ -390,28 +395,25 @@ async fn registrations_arriving_together_are_found_by_their_words_and_state() {
     for b in backends().await {
         eprintln!("backend: {}", b.name);
         let o = Org::create(&*b.store, "某机场集团", "airport").await;
-        let clerk = Actor::Staff(o.clerk.clone());
         let letters = [
             ("行李延误", "航班落地后行李等了两个小时才到转盘。"),
             ("停车收费", "停车场按天收费标准不清楚，希望公示。"),
             ("希腊旅客", "希腊旅客的行李牌写着αβγ，柜台不认识。"),
         ];
-        let tasks: Vec<_> = (0..12)
+        let crowd = (0..12)
             .map(|i| {
                 let (title, content) = letters[i % letters.len()];
-                let m = matter(
+                matter(
                     Channel::Website,
                     PetitionType::Appeal,
                     title,
                     content,
                     vec![caller("旅客", &format!("1370000{i:04}"))],
-                );
-                let (store, clerk, org) = (Arc::clone(&b.store), clerk.clone(), o.id);
-                tokio::spawn(async move { store.register_matter(org, &clerk, m).await })
+                )
             })
             .collect();
-        for t in tasks {
-            t.await.expect("the task ran").expect("registered");
+        for r in register_together(&b, &o, crowd).await {
+            r.expect("registered");
         }
         let found = |q: &str, states: Vec<State>| {
             let filter = MatterFilter {
