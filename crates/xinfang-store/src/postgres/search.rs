@@ -61,6 +61,12 @@ pub(super) const ERA_BITS: u32 = 12;
 /// migrations/postgres/0012_search_blocks.sql.
 pub(super) const BLOCK_BITS: u32 = 15;
 
+/// The facet lexemes' kinds: an era's is `sq_<era>`, a block's `sb_<block>`. Registrations
+/// write them ([`facets`]) and searches ask for them ([`Groups`]); the triggers of
+/// migrations 0010 and 0012 write the same.
+const ERA_FACET: &str = "sq";
+const BLOCK_FACET: &str = "sb";
+
 /// A block's number is its eras' numbers shifted right by this much.
 const BLOCK_OF_ERA: u32 = BLOCK_BITS - ERA_BITS;
 
@@ -157,7 +163,7 @@ impl Groups {
                     break;
                 }
                 let from = (next - size + 1).max(floor);
-                asks.push(Self::query("sq", from, next));
+                asks.push(Self::query(ERA_FACET, from, next));
                 next = from - 1;
             }
             next_block = (floor >> BLOCK_OF_ERA) - 1;
@@ -168,7 +174,7 @@ impl Groups {
                 break;
             }
             let from = (next - size + 1).max(0);
-            asks.push(Self::query("sb", from, next));
+            asks.push(Self::query(BLOCK_FACET, from, next));
             next = from - 1;
         }
         asks
@@ -229,8 +235,8 @@ fn state_facet(state: &State) -> String {
 pub(super) fn facets(state: &State, seq: i64) -> Vec<String> {
     vec![
         state_facet(state),
-        format!("sq_{}", seq >> ERA_BITS),
-        format!("sb_{}", seq >> BLOCK_BITS),
+        format!("{ERA_FACET}_{}", seq >> ERA_BITS),
+        format!("{BLOCK_FACET}_{}", seq >> BLOCK_BITS),
     ]
 }
 
