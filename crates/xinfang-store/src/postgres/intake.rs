@@ -105,8 +105,7 @@ pub(super) async fn candidates(
     // The caller's index estimated these similar; the stored signature decides. (Stale index
     // entries and chance agreements of sketches make the odd row read for nothing.)
     let ids: Vec<Uuid> = among.iter().map(|id| id.as_uuid()).collect();
-    // By key, once per registration: planned once per connection ([`super::begin_generic`]).
-    let mut tx = super::begin_generic(&s.pool).await?;
+    // By key, once per registration: planned once per connection ([`super::keyed_pool`]).
     let rows = sqlx::query(
         "select m.id, m.state, m.registered_at, m.replied_at,
              case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
@@ -119,9 +118,8 @@ pub(super) async fn candidates(
     )
     .bind(org.as_uuid())
     .bind(&ids)
-    .fetch_all(&mut *tx)
+    .fetch_all(&s.keyed)
     .await?;
-    tx.commit().await?;
     let mut out = Vec::new();
     for r in &rows {
         let (version, bytes): (i16, Vec<u8>) = (r.get("version"), r.get("signature"));

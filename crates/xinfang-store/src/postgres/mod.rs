@@ -109,6 +109,10 @@ struct DumpTarget {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections whose statements are planned once and then reused
+    /// (`plan_cache_mode = force_generic_plan` for the whole session, see [`keyed_pool`]): for
+    /// look-ups by key that run once per registration. A few of the node's connections.
+    keyed: PgPool,
     vault: Vault,
     clock: Arc<dyn Clock>,
     /// The schema the tables live in (what a backup dumps).
@@ -171,8 +175,11 @@ impl PgStore {
             connect = connect.options([("search_path", schema.as_str())]);
         }
         let dump = Arc::new(dump_target(url, &connect));
+        let (main_size, keyed_size) = split_connections(opts.max_connections);
+        // Connected on first use, after the main pool has migrated the schema.
+        let keyed = keyed_pool(&connect, keyed_size, opts.acquire_timeout);
         let pool = PgPoolOptions::new()
-            .max_connections(opts.max_connections.max(1))
+            .max_connections(main_size)
             .acquire_timeout(opts.acquire_timeout)
             .after_connect(|conn, _| {
                 Box::pin(async move {
@@ -206,6 +213,7 @@ impl PgStore {
         })?;
         Ok(Self {
             pool,
+            keyed,
             vault,
             clock,
             schema,
@@ -360,24 +368,38 @@ fn classify(e: StoreError) -> StoreError {
     e
 }
 
-/// Begins a transaction whose statements are planned once per connection and then reused
-/// (`plan_cache_mode = force_generic_plan`, for this transaction only).
+/// How a node's connections ([`PgOptions::max_connections`]) are shared: the main pool, and
+/// the [`keyed_pool`] (an eighth, at least one). The main pool keeps at least one, so a node
+/// allowed a single connection holds two.
+fn split_connections(max: u32) -> (u32, u32) {
+    let keyed = (max / 8).max(1);
+    (max.saturating_sub(keyed).max(1), keyed)
+}
+
+/// A pool whose sessions plan every statement once and reuse the plan
+/// (`plan_cache_mode = force_generic_plan`, set when the connection starts).
 ///
 /// For look-ups by key that run once per registration and whose plan is the same whatever
 /// their parameters. PostgreSQL's own choice (`auto`) replans a statement on every call while
 /// a plan made for the call's values looks cheaper than the generic one, and for an
 /// `id = any($1)` with fewer ids than the ten the generic plan assumes it always does: the
 /// duplicate candidates' look-up was planned afresh for 18,581 of 20,000 registrations, at
-/// 0.26 ms a time (more than it took to run). The transaction costs two short round trips
-/// instead (the `begin` and the `commit`).
+/// 0.26 ms a time (more than it took to run). Setting the mode for one transaction
+/// (`begin; set local …`, what this replaced) cost two more round trips per look-up, the
+/// `begin` and the `commit`: three quarters of all the round trips registrations made.
 ///
 /// Not for statements whose best plan depends on their values or on a table's size at the
 /// moment (joins against a table that grows, searches, lists): a generic plan is kept until
-/// the table's statistics change.
-pub(crate) async fn begin_generic(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    Ok(pool
-        .begin_with("begin; set local plan_cache_mode = force_generic_plan")
-        .await?)
+/// the table's statistics change. Those go to the main pool, where PostgreSQL chooses.
+fn keyed_pool(connect: &PgConnectOptions, size: u32, acquire_timeout: Duration) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with(
+            connect
+                .clone()
+                .options([("plan_cache_mode", "force_generic_plan")]),
+        )
 }
 
 /// RFC 3339 in UTC with microseconds: the text the audit hash covers for a time.
@@ -1384,27 +1406,38 @@ mod tests {
             .expect("plan_cache_mode")
     }
 
-    /// Generic plans inside [`begin_generic`]'s transaction only: the connection goes back to
-    /// the pool with PostgreSQL's own choice, which searches and lists depend on.
+    /// The keyed pool's sessions plan once; the main pool's sessions keep PostgreSQL's own
+    /// choice, which searches and lists depend on.
     #[tokio::test]
-    async fn generic_plans_end_with_their_transaction() {
+    async fn only_keyed_lookups_use_generic_plans() {
         let Some(url) = testing::test_url() else {
             return;
         };
-        // One connection, so the statement after the commit runs on the same one.
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
+        let schema = testing::TestSchema::new(&url);
+        let store = schema
+            .store(
+                crate::Vault::from_base64(&crate::Vault::generate_key()).expect("key"),
+                Arc::new(xinfang_core::clock::SystemClock),
+            )
             .await
-            .expect("connect");
-        let mut tx = begin_generic(&pool).await.expect("begin");
-        assert_eq!(plan_mode(&mut *tx).await, "force_generic_plan");
-        tx.commit().await.expect("commit");
-        assert_eq!(plan_mode(&pool).await, "auto");
-        // A transaction that fails is rolled back with its setting.
-        let mut tx = begin_generic(&pool).await.expect("begin");
-        assert!(sqlx::query("select 1/0").execute(&mut *tx).await.is_err());
-        drop(tx);
-        assert_eq!(plan_mode(&pool).await, "auto");
+            .expect("store");
+        assert_eq!(plan_mode(&store.keyed).await, "force_generic_plan");
+        assert_eq!(plan_mode(&store.pool).await, "auto");
+        // The keyed pool's sessions see the store's schema too.
+        let signatures: i64 = sqlx::query_scalar("select count(*) from matter_signatures")
+            .fetch_one(&store.keyed)
+            .await
+            .expect("the signatures, through the keyed pool");
+        assert_eq!(signatures, 0);
+    }
+
+    #[test]
+    fn a_node_keeps_to_its_connections() {
+        assert_eq!(split_connections(16), (14, 2));
+        assert_eq!(split_connections(4), (3, 1));
+        assert_eq!(split_connections(2), (1, 1));
+        // One allowed: one each (the main pool cannot do without one).
+        assert_eq!(split_connections(1), (1, 1));
+        assert_eq!(split_connections(0), (1, 1));
     }
 }
