@@ -114,7 +114,7 @@ impl Signature {
 pub fn dedup_text(text: &str) -> Vec<char> {
     feature_text(text)
         .chars()
-        .filter(|c| c.is_alphanumeric() || ('\u{E000}'..='\u{E0FF}').contains(c))
+        .filter(|&c| crate::segment::is_alphanumeric(c) || ('\u{E000}'..='\u{E0FF}').contains(&c))
         .collect()
 }
 

@@ -377,6 +377,9 @@ fn normalise_char(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_lowercase();
     }
+    if crate::segment::CJK.contains(&(c as u32)) {
+        return c;
+    }
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(x), None) => x,
