@@ -7,6 +7,7 @@
 mod suite;
 
 use chrono::Duration;
+use std::sync::Arc;
 use suite::*;
 use xinfang_core::clock::Clock;
 use xinfang_core::ids::PetitionId;
@@ -234,6 +235,49 @@ async fn the_signature_log_gives_each_change_a_new_position() {
         // Paging: a small page still reads everything, in order.
         let one = s.signatures_since(0, &[], 1).await.expect("log");
         assert_eq!(one.len(), 1);
+    }
+}
+
+/// Look-ups made at the same moment (which PostgreSQL reads with one statement,
+/// `postgres/lookups.rs`) each get the stored matters they asked for, similar enough to their
+/// own letter and of their own organisation, whatever the others asked.
+#[tokio::test]
+async fn lookups_made_together_each_get_their_own_matters() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let o = Org::create(s, "机场集团", b.name).await;
+        let o2 = Org::create(s, "另一集团", &format!("{}2", b.name)).await;
+        let bus = register(s, &o, BUS, vec![zhang_san()]).await;
+        let noise = register(s, &o, NOISE, vec![caller("李四", "13900001111")]).await;
+        let foreign = register(s, &o2, BUS, vec![zhang_san()]).await;
+        let unsigned = register_only(s, &o, BUS).await;
+        let everything = vec![bus, noise, foreign, unsigned];
+        // (organisation, letter, matters asked about, what must come back)
+        let asks = [
+            (o.id, BUS, everything.clone(), vec![bus]),
+            (o.id, NOISE, everything.clone(), vec![noise]),
+            (o2.id, BUS, everything.clone(), vec![foreign]),
+            (o2.id, NOISE, everything.clone(), vec![]),
+            (o.id, BUS, vec![noise, foreign], vec![]),
+            (o.id, BUS, vec![], vec![]),
+        ];
+        let tasks: Vec<_> = (0..4)
+            .flat_map(|_| asks.iter().cloned())
+            .map(|(org, text, among, want)| {
+                let store = Arc::clone(&b.store);
+                tokio::spawn(async move {
+                    let found = store
+                        .dedup_candidates(org, &sig(text), SIMILAR, &among)
+                        .await
+                        .expect("candidates");
+                    (found.iter().map(|c| c.matter_id).collect::<Vec<_>>(), want)
+                })
+            })
+            .collect();
+        for t in tasks {
+            let (found, want) = t.await.expect("the task ran");
+            assert_eq!(found, want, "{}", b.name);
+        }
     }
 }
 

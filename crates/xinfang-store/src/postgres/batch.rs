@@ -25,7 +25,7 @@
 //! and taking the lock on their own they kept the batches waiting.
 //!
 //! The queues themselves ([`Queues`], [`submit`]) also carry the intake records that follow
-//! registrations ([`super::intake_records`]).
+//! registrations ([`super::intake_records`]) and intake's duplicate look-ups ([`super::lookups`]).
 
 use super::alerts::{NewAlert, raise_all, raise_one};
 use super::matters::register_in;
@@ -79,6 +79,8 @@ pub(crate) struct Queues {
     registrations: OnceLock<mpsc::Sender<Job>>,
     /// Intake records ([`super::intake_records`]).
     pub(crate) intake: OnceLock<mpsc::Sender<super::intake_records::Job>>,
+    /// Duplicate look-ups ([`super::lookups`]).
+    pub(crate) lookups: OnceLock<mpsc::Sender<super::lookups::Job>>,
 }
 
 /// A store's queues, shared by its clones.

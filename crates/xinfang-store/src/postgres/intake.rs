@@ -11,7 +11,7 @@
 
 use super::matters::push_scope;
 use super::{PgStore, Writer, audit_setting, micros};
-use crate::intake::{assessment, parse_rfc3339, sort_links};
+use crate::intake::{assessment, sort_links};
 use crate::model::*;
 use crate::settings::Setting;
 use crate::{Result, StoreError};
@@ -25,7 +25,7 @@ use xinfang_core::org::{Actor, StaffActor};
 use xinfang_nlp::dedup::{Link, Signature};
 use xinfang_nlp::triage::{Alert, Lexicon};
 
-fn state(s: &str) -> Result<State> {
+pub(super) fn state(s: &str) -> Result<State> {
     State::parse(s).ok_or_else(|| StoreError::Corrupt(format!("state {s}")))
 }
 
@@ -105,26 +105,11 @@ pub(super) async fn candidates(
     // The caller's index estimated these similar; the stored signature decides. (Stale index
     // entries and chance agreements of sketches make the odd row read for nothing.)
     let ids: Vec<Uuid> = among.iter().map(|id| id.as_uuid()).collect();
-    // By key, once per registration: planned once per connection ([`super::keyed_pool`]).
-    let rows = sqlx::query(
-        "select m.id, m.state, m.registered_at, m.replied_at,
-             case when m.state = 'not_accepted' then m.body->>'decided_at' end as decided_at,
-             (select array_agg(mp.petitioner_id) from matter_petitioners mp
-              where mp.organisation_id = m.organisation_id and mp.matter_id = m.id) as petitioners,
-             s.version, s.signature
-         from matter_signatures s
-         join matters m on m.organisation_id = s.organisation_id and m.id = s.matter_id
-         where s.organisation_id = $1 and s.matter_id = any($2)",
-    )
-    .bind(org.as_uuid())
-    .bind(&ids)
-    .fetch_all(&s.keyed)
-    .await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let (version, bytes): (i16, Vec<u8>) = (r.get("version"), r.get("signature"));
-        if let Some(sim) = crate::intake::similar(probe, min_similarity, i64::from(version), &bytes) {
-            out.push(candidate(r, version, bytes, sim)?);
+    for stored in super::lookups::read(s, org, ids).await? {
+        let version = i64::from(stored.version);
+        if let Some(sim) = crate::intake::similar(probe, min_similarity, version, &stored.signature) {
+            out.push(stored.candidate(sim)?);
         }
     }
     Ok(out)
@@ -137,25 +122,6 @@ fn petitioner_list(r: &PgRow) -> Vec<PetitionerId> {
         .into_iter()
         .map(PetitionerId::from_uuid)
         .collect()
-}
-
-fn candidate(r: &PgRow, version: i16, signature: Vec<u8>, similarity: f32) -> Result<DedupCandidate> {
-    let decided = r
-        .get::<Option<&str>, _>("decided_at")
-        .map(parse_rfc3339)
-        .transpose()?;
-    let replied: Option<DateTime<Utc>> = r.get("replied_at");
-    Ok(DedupCandidate {
-        matter_id: PetitionId::from_uuid(r.get("id")),
-        signature_version: u16::try_from(version)
-            .map_err(|_| StoreError::Corrupt("signature version".into()))?,
-        signature,
-        similarity,
-        petitioners: petitioner_list(r),
-        state: state(r.get("state"))?,
-        registered_at: r.get("registered_at"),
-        answered_at: replied.or(decided),
-    })
 }
 
 async fn visible(s: &PgStore, viewer: &StaffActor, id: PetitionId) -> Result<()> {

@@ -27,6 +27,7 @@ mod batch;
 mod bulk;
 mod intake;
 mod intake_records;
+mod lookups;
 mod matters;
 mod org;
 mod registrations;
