@@ -350,7 +350,7 @@ async fn view(
         petitioner_views(conn, m.organisation_id, m.id).await?
     };
     let rules = s
-        .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
+        .rule_set(conn, m.organisation_id, m.rule_set_id, m.rule_set_version)
         .await?;
     let cal = s.config(conn, m.organisation_id, revision).await?.calendar;
     let now = s.now();
@@ -763,7 +763,7 @@ async fn apply_and_write(
 ) -> Result<Matter> {
     let now = s.now();
     let rules = s
-        .rule_set(m.organisation_id, m.rule_set_id, m.rule_set_version)
+        .rule_set(w.conn(), m.organisation_id, m.rule_set_id, m.rule_set_version)
         .await?;
     let cal = s.config(w.conn(), m.organisation_id, revision).await?.calendar;
     let next = lifecycle::apply(

@@ -260,7 +260,16 @@ impl PgStore {
         Ok(config)
     }
 
-    async fn rule_set(&self, org: OrganisationId, id: RuleSetId, version: u32) -> Result<RuleSet> {
+    /// A rule set version, from the cache or read on `conn`: the callers hold a connection
+    /// already, and asking the pool for a second one while holding the first can leave every
+    /// request of a busy node waiting for another's (until the acquire timeout).
+    async fn rule_set(
+        &self,
+        conn: &mut PgConnection,
+        org: OrganisationId,
+        id: RuleSetId,
+        version: u32,
+    ) -> Result<RuleSet> {
         if let Some(r) = self
             .rules
             .read()
@@ -275,7 +284,7 @@ impl PgStore {
         .bind(org.as_uuid())
         .bind(id.as_uuid())
         .bind(version as i32)
-        .fetch_optional(&self.pool)
+        .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound)?;
         let rules: RuleSet =

@@ -61,8 +61,11 @@ impl TestSchema {
         &self.url
     }
 
-    /// Opens a store in this schema (creating and migrating it on first use), with a small
-    /// pool: tests run side by side on a server shared with others. Its sessions carry the
+    /// Opens a store in this schema (creating and migrating it on first use), with the
+    /// smallest pools there are: one connection for the main pool and one for the keyed pool.
+    /// Tests run side by side on a server shared with others, and with a single connection a
+    /// code path that asks the pool for a second connection while it holds one (which on a
+    /// busy node leaves requests waiting for each other) cannot pass. Its sessions carry the
     /// schema's name as their `application_name`.
     pub async fn store(&self, vault: Vault, clock: Arc<dyn Clock>) -> crate::Result<PgStore> {
         PgStore::connect(
@@ -70,7 +73,7 @@ impl TestSchema {
             vault,
             clock,
             PgOptions {
-                max_connections: 4,
+                max_connections: 2,
                 acquire_timeout: Duration::from_secs(30),
                 schema: Some(self.name.clone()),
                 // So the clean-up can find the sessions still open in the schema.
