@@ -23,6 +23,8 @@
 //! Positions follow `to_tsvector`: the n-th token is at position n, positions stop growing at
 //! 16,383, and a lexeme keeps at most 255 distinct positions.
 
+use std::fmt::Write;
+
 /// The greatest position a tsvector holds (`MAXENTRYPOS - 1`): later words all sit there.
 const LAST_POSITION: u16 = (1 << 14) - 1;
 
@@ -81,28 +83,14 @@ pub(super) fn literal(tokens: &str, facets: &[String]) -> Option<String> {
                 continue;
             }
             out.push(if kept == 0 { ':' } else { ',' });
-            push_number(&mut out, p);
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{p}");
             kept += 1;
             last = p;
         }
         rest = &rest[same..];
     }
     Some(out)
-}
-
-/// Appends `n` in decimal.
-fn push_number(out: &mut String, n: u16) {
-    let mut digits = [0u8; 5];
-    let (mut n, mut at) = (n, digits.len());
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|d| char::from(*d)));
 }
 
 #[cfg(test)]
