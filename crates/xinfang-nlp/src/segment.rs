@@ -67,12 +67,15 @@ pub fn to_simplified(text: &str) -> String {
 /// text lies.
 pub(crate) const CJK: std::ops::RangeInclusive<u32> = 0x4E00..=0x9FFF;
 
+/// 64-bit words for one bit per character of [`CJK`].
+const CJK_WORDS: usize = (*CJK.end() - *CJK.start()) as usize / 64 + 1;
+
 /// One bit per character of [`CJK`]: set when the character has a simplified form. Most text
 /// is simplified already, and for it one bit answers instead of a binary search of the table
 /// (which was 0.8 % of the machine's CPU in a burst of registrations: every letter is
 /// normalised for its search tokens, its signature and its assessment).
-static HAS_SIMPLIFIED: [u64; 328] = {
-    let mut bits = [0u64; 328];
+static HAS_SIMPLIFIED: [u64; CJK_WORDS] = {
+    let mut bits = [0u64; CJK_WORDS];
     let mut i = 0;
     while i < t2s_table::T2S.len() {
         let c = t2s_table::T2S[i].0 as u32;
