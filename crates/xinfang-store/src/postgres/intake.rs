@@ -116,7 +116,7 @@ pub(super) async fn candidates(
 }
 
 /// The `petitioners` column (an `array_agg` of ids, null for none).
-fn petitioner_list(r: &PgRow) -> Vec<PetitionerId> {
+pub(super) fn petitioner_list(r: &PgRow) -> Vec<PetitionerId> {
     r.get::<Option<Vec<Uuid>>, _>("petitioners")
         .unwrap_or_default()
         .into_iter()

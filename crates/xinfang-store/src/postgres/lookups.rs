@@ -19,7 +19,7 @@
 //! The reads run on the keyed pool ([`super::keyed_pool`]): planned once per connection.
 
 use super::batch::{MAX_BATCH, again, submit};
-use super::intake::state;
+use super::intake::{petitioner_list, state};
 use super::{PgStore, classify};
 use crate::intake::parse_rfc3339;
 use crate::{Result, StoreError};
@@ -139,12 +139,7 @@ fn stored(r: &PgRow) -> Result<Stored> {
         matter_id: PetitionId::from_uuid(r.get("id")),
         version: r.get("version"),
         signature: r.get("signature"),
-        petitioners: r
-            .get::<Option<Vec<Uuid>>, _>("petitioners")
-            .unwrap_or_default()
-            .into_iter()
-            .map(PetitionerId::from_uuid)
-            .collect(),
+        petitioners: petitioner_list(r),
         state: state(r.get("state"))?,
         registered_at: r.get("registered_at"),
         answered_at: replied.or(decided),
